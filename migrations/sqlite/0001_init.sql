@@ -1,0 +1,58 @@
+-- Orgs, their users and profiles, and access tokens.
+-- Ids are Zoho-shaped 64-bit integers minted by the server (see src/domain/ids.rs).
+
+CREATE TABLE orgs (
+    id                 INTEGER PRIMARY KEY,
+    prefix             INTEGER NOT NULL UNIQUE,
+    name               TEXT    NOT NULL,
+    profile_limit      INTEGER NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL DEFAULT 0,
+    -- The local part of the next profile or user id; bumped inside every creating transaction,
+    -- which also serialises creations within one org.
+    next_local         INTEGER NOT NULL,
+    created_at         INTEGER NOT NULL
+);
+
+CREATE TABLE profiles (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES orgs (id),
+    name        TEXT    NOT NULL,
+    -- Lower-cased trimmed name: names are unique per org ignoring case.
+    name_key    TEXT    NOT NULL,
+    api_name    TEXT    NOT NULL,
+    description TEXT,
+    custom      INTEGER NOT NULL,
+    -- One bit per permission of the catalogue, in catalogue order.
+    permissions BLOB    NOT NULL,
+    created_by  INTEGER,
+    modified_by INTEGER,
+    created_at  INTEGER,
+    modified_at INTEGER,
+    UNIQUE (org_id, name_key),
+    UNIQUE (org_id, api_name)
+);
+
+CREATE TABLE users (
+    id         INTEGER PRIMARY KEY,
+    org_id     INTEGER NOT NULL REFERENCES orgs (id),
+    email      TEXT    NOT NULL,
+    first_name TEXT,
+    last_name  TEXT    NOT NULL,
+    profile_id INTEGER NOT NULL REFERENCES profiles (id),
+    created_at INTEGER NOT NULL,
+    UNIQUE (org_id, email)
+);
+
+CREATE INDEX users_by_email ON users (email);
+CREATE INDEX users_by_profile ON users (profile_id);
+
+CREATE TABLE access_tokens (
+    -- SHA-256 of the token; the token itself is never stored.
+    digest     BLOB    PRIMARY KEY,
+    org_id     INTEGER NOT NULL REFERENCES orgs (id),
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    -- Granted scopes, separated by single spaces.
+    scopes     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -1,0 +1,183 @@
+//! Start-up shared by the commands: open the store, seed an empty database, serve, mint tokens.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+
+use crate::config::{DEFAULT_DATABASE_URL, ServeArgs, TokenArgs};
+use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::scope;
+use crate::domain::seed::{self, STANDARD};
+use crate::domain::token;
+use crate::http::{self, AppState};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{CreatedOrg, NewToken, Store};
+
+/// Opens the database named by `url`, applying migrations, and creates the demo org if the
+/// database holds no org yet (returned so that `serve` can say how to use it).
+pub async fn open_store(
+    url: &str,
+    clock: &dyn Clock,
+) -> anyhow::Result<(Arc<dyn Store>, Option<CreatedOrg>)> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        bail!("PostgreSQL is not supported yet; use an sqlite:// URL or a file path");
+    }
+    let store =
+        SqliteStore::open(url).await.with_context(|| format!("cannot open database {url}"))?;
+    let seeded = store.seed_if_empty(&seed::demo_org(), clock.now()).await?;
+    Ok((Arc::new(store), seeded))
+}
+
+/// A server bound to its socket, ready to run.
+pub struct Bound {
+    pub local_addr: SocketAddr,
+    pub seeded: Option<CreatedOrg>,
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// Opens the store and binds the listener; the server is ready once this returns.
+pub async fn bind(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Bound> {
+    let (store, seeded) = open_store(&args.database, clock.as_ref()).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local_addr = listener.local_addr()?;
+    let state = AppState { store, clock, error_style: args.error_style };
+    Ok(Bound { local_addr, seeded, listener, state })
+}
+
+impl Bound {
+    /// The store the server uses, for tests that arrange state beside the API.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, http::router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// `crm-profiles serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let bound = bind(&args, Arc::new(SystemClock)).await?;
+    tracing::info!(addr = %bound.local_addr, database = %args.database, "crm-profiles is ready");
+    if let Some(created) = &bound.seeded {
+        println!("{}", first_start_message(created, &args, bound.local_addr));
+    }
+    bound.run(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler does not fail on Unix");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down; finishing requests in flight");
+}
+
+/// What `serve` prints on the first start of an empty database: how to get a token, and a
+/// clone request ready to paste.
+fn first_start_message(created: &CreatedOrg, args: &ServeArgs, addr: SocketAddr) -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "crm-profiles".into());
+    let database = if args.database == DEFAULT_DATABASE_URL {
+        String::new()
+    } else {
+        format!(" --database '{}'", args.database)
+    };
+    let host =
+        if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+    let base =
+        format!("http://{}", SocketAddr::new(host.parse().unwrap_or(addr.ip()), addr.port()));
+    let standard = created.profile_ids[STANDARD];
+    format!(
+        "Created org \"{org}\" (id {org_id}) with users admin@example.com (Administrator) and \
+         standard@example.com (Standard).\n\n\
+         Get an access token (valid one hour):\n  \
+         {exe} token{database} --user admin@example.com --scope ZohoCRM.settings.profiles.ALL\n\n\
+         Clone the Standard profile:\n  \
+         TOKEN=$({exe} token{database} --user admin@example.com --scope ZohoCRM.settings.profiles.ALL)\n  \
+         curl \"{base}/crm/v7/settings/profiles/{standard}/actions/clone\" -X POST \
+         -H \"Authorization: Zoho-oauthtoken $TOKEN\" \
+         -d '{{\"profiles\":[{{\"name\":\"Sales Manager\",\"description\":\"Manages Sales for the TX region\"}}]}}'\n",
+        org = created.org.name,
+        org_id = created.org.id,
+    )
+}
+
+/// `crm-profiles token`: mints a token and returns it; the caller prints it.
+pub async fn mint_token(args: &TokenArgs, clock: &dyn Clock) -> anyhow::Result<String> {
+    for s in &args.scope {
+        if !scope::is_well_formed(s) {
+            bail!("'{s}' is not a scope; scopes look like ZohoCRM.settings.profiles.ALL");
+        }
+    }
+    let (store, _) = open_store(&args.database, clock).await?;
+    let grant = TokenRequest {
+        email: &args.user,
+        org: args.org.as_deref(),
+        scopes: &args.scope,
+        expires_in: args.expires_in,
+    };
+    issue_token(store.as_ref(), &grant, clock.now()).await
+}
+
+/// What a token is asked for.
+pub struct TokenRequest<'a> {
+    pub email: &'a str,
+    /// Org id or name; needed only when the email belongs to users of several orgs.
+    pub org: Option<&'a str>,
+    pub scopes: &'a [String],
+    pub expires_in: i64,
+}
+
+/// Stores a new token for the user and returns its clear text, the only time it exists.
+pub async fn issue_token(
+    store: &dyn Store,
+    request: &TokenRequest<'_>,
+    now: i64,
+) -> anyhow::Result<String> {
+    let users = store.users_by_email(request.email).await?;
+    let user = match (users.as_slice(), request.org) {
+        ([], _) => bail!("no user with email {}", request.email),
+        ([only], None) => only,
+        (_, None) => bail!("{} belongs to several orgs; name one with --org", request.email),
+        (many, Some(org)) => many
+            .iter()
+            .find(|u| u.org_id.to_string() == org || u.org_name.eq_ignore_ascii_case(org))
+            .with_context(|| format!("{} is not a user of org {org}", request.email))?,
+    };
+
+    let minted = token::mint();
+    store
+        .insert_token(NewToken {
+            digest: minted.digest,
+            org_id: user.org_id,
+            user_id: user.id,
+            scopes: request.scopes.to_vec(),
+            created_at: now,
+            expires_at: now + request.expires_in,
+        })
+        .await?;
+    tracing::info!(token_id = %token::log_id(&minted.digest), user_id = user.id, "token minted");
+    Ok(minted.token)
+}

@@ -1,0 +1,308 @@
+//! The one error type of the REST surface, rendered in Zoho's wire format.
+//!
+//! Request-level errors (URL, method, token, scope, permission, path id) are a single object
+//! `{"code","details","message","status":"error"}`. Errors about the request body are wrapped
+//! the way Zoho wraps them: `{"profiles":[{…}]}`. `details` is always an object.
+//!
+//! Two conditions answer differently by [`ErrorStyle`]: Zoho's clone docs give a duplicate name
+//! and the profile limit HTTP 404, while Zoho's OpenAPI file gives them 400 and names the limit
+//! code `LICENSE_LIMIT_EXCEEDED`. Handlers never choose; [`render_errors`] does, in one place.
+
+use std::borrow::Cow;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+
+/// The content type Zoho sends with every JSON answer.
+pub const ZOHO_JSON: &str = "application/json;charset=UTF-8";
+
+/// Which of Zoho's two descriptions of the clone errors to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ErrorStyle {
+    /// Zoho's clone documentation: duplicate name and profile limit answer 404.
+    #[default]
+    Docs,
+    /// Zoho's OpenAPI file: both answer 400, the limit as `LICENSE_LIMIT_EXCEEDED`.
+    Oas,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidUrlPattern,
+    InvalidRequestMethod,
+    AuthenticationFailure,
+    InvalidToken,
+    OauthScopeMismatch,
+    NoPermission,
+    InvalidData(Cow<'static, str>),
+    MandatoryNotFound,
+    DuplicateData,
+    ProfileLimitExceeded,
+    PayloadTooLarge,
+    Internal,
+}
+
+/// An error answer. Build it with the constructors below; it becomes a response through
+/// [`render_errors`], which knows the server's [`ErrorStyle`].
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    kind: ErrorKind,
+    details: Map<String, Value>,
+    /// Wrapped as `{"profiles":[…]}` because it concerns the request body.
+    wrapped: bool,
+}
+
+impl ApiError {
+    fn new(kind: ErrorKind) -> Self {
+        Self { kind, details: Map::new(), wrapped: false }
+    }
+
+    fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Marks the error as being about one element of the body's `profiles` array.
+    pub fn in_body(mut self) -> Self {
+        self.wrapped = true;
+        self
+    }
+
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    pub fn invalid_url_pattern() -> Self {
+        Self::new(ErrorKind::InvalidUrlPattern)
+    }
+
+    pub fn invalid_request_method() -> Self {
+        Self::new(ErrorKind::InvalidRequestMethod)
+    }
+
+    pub fn authentication_failure() -> Self {
+        Self::new(ErrorKind::AuthenticationFailure)
+    }
+
+    pub fn invalid_token() -> Self {
+        Self::new(ErrorKind::InvalidToken)
+    }
+
+    pub fn scope_mismatch() -> Self {
+        Self::new(ErrorKind::OauthScopeMismatch)
+    }
+
+    pub fn no_permission(permission: &str) -> Self {
+        Self::new(ErrorKind::NoPermission).detail("permissions", json!([permission]))
+    }
+
+    /// A path id that is malformed or names nothing the caller's org holds.
+    pub fn invalid_path_id(resource_path_index: u32) -> Self {
+        Self::new(ErrorKind::InvalidData(
+            "the id given seems to be invalid or already deleted".into(),
+        ))
+        .detail("resource_path_index", resource_path_index)
+    }
+
+    /// A body that is not a JSON object.
+    pub fn body_not_json() -> Self {
+        Self::new(ErrorKind::InvalidData("the request body is not a valid JSON object".into()))
+            .detail("api_name", "body")
+            .detail("expected_data_type", "jsonobject")
+    }
+
+    pub fn payload_too_large(maximum_bytes: usize) -> Self {
+        Self::new(ErrorKind::PayloadTooLarge).detail("maximum_length", maximum_bytes)
+    }
+
+    /// A required field of the body is absent, `null` or empty.
+    pub fn mandatory_field(api_name: &str, json_path: &str) -> Self {
+        Self::new(ErrorKind::MandatoryNotFound)
+            .detail("api_name", api_name)
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    /// A field of the body has the wrong JSON type.
+    pub fn wrong_type(api_name: &str, json_path: &str, expected: &str) -> Self {
+        Self::field_invalid(api_name, json_path).detail("expected_data_type", expected)
+    }
+
+    /// A field or array of the body is longer than allowed.
+    pub fn too_long(api_name: &str, json_path: &str, maximum: usize) -> Self {
+        Self::field_invalid(api_name, json_path).detail("maximum_length", maximum)
+    }
+
+    /// An array of the body that must not be empty.
+    pub fn empty_array(api_name: &str, json_path: &str) -> Self {
+        Self::field_invalid(api_name, json_path)
+    }
+
+    /// A field with characters Zoho forbids; the message names them as Zoho's does.
+    pub fn forbidden_characters(api_name: &str, json_path: &str, chars: &[char]) -> Self {
+        let listed: Vec<String> = chars
+            .iter()
+            .map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() })
+            .collect();
+        let message = format!(
+            "Profile name should not contain the following special character(s) : {}",
+            listed.join(", ")
+        );
+        Self::new(ErrorKind::InvalidData(message.into()))
+            .detail("api_name", api_name)
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    fn field_invalid(api_name: &str, json_path: &str) -> Self {
+        Self::new(ErrorKind::InvalidData("invalid data".into()))
+            .detail("api_name", api_name)
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    pub fn duplicate_name(json_path: &str) -> Self {
+        Self::new(ErrorKind::DuplicateData)
+            .detail("api_name", "name")
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    pub fn profile_limit(limit: i64) -> Self {
+        Self::new(ErrorKind::ProfileLimitExceeded).detail("limit", limit).in_body()
+    }
+
+    /// A failure of the server itself; the cause goes to the log, never to the client.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed inside the server");
+        Self::new(ErrorKind::Internal)
+    }
+
+    fn status_code_message(
+        &self,
+        style: ErrorStyle,
+    ) -> (StatusCode, &'static str, Cow<'static, str>) {
+        use ErrorKind::*;
+        let not_found_in_docs =
+            if style == ErrorStyle::Docs { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
+        match &self.kind {
+            InvalidUrlPattern => (
+                StatusCode::NOT_FOUND,
+                "INVALID_URL_PATTERN",
+                "Please check if the URL trying to access is a correct one".into(),
+            ),
+            InvalidRequestMethod => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST_METHOD",
+                "The http request method type is not a valid one".into(),
+            ),
+            AuthenticationFailure => {
+                (StatusCode::UNAUTHORIZED, "AUTHENTICATION_FAILURE", "Authentication failed".into())
+            }
+            InvalidToken => {
+                (StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "invalid oauth token".into())
+            }
+            OauthScopeMismatch => (
+                StatusCode::UNAUTHORIZED,
+                "OAUTH_SCOPE_MISMATCH",
+                "invalid oauth scope to access this URL".into(),
+            ),
+            NoPermission => (StatusCode::FORBIDDEN, "NO_PERMISSION", "permission denied".into()),
+            InvalidData(message) => (StatusCode::BAD_REQUEST, "INVALID_DATA", message.clone()),
+            MandatoryNotFound => {
+                (StatusCode::BAD_REQUEST, "MANDATORY_NOT_FOUND", "required field not found".into())
+            }
+            DuplicateData => (not_found_in_docs, "DUPLICATE_DATA", "duplicate data".into()),
+            ProfileLimitExceeded => match style {
+                ErrorStyle::Docs => (
+                    StatusCode::NOT_FOUND,
+                    "PROFILE_LIMIT_EXCEEDED",
+                    "the maximum number of profiles for this organization has been reached".into(),
+                ),
+                ErrorStyle::Oas => (
+                    StatusCode::BAD_REQUEST,
+                    "LICENSE_LIMIT_EXCEEDED",
+                    "Request exceeds your license limit.".into(),
+                ),
+            },
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "INVALID_DATA",
+                "the request body is larger than the server accepts".into(),
+            ),
+            Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "Problem occurred internally".into(),
+            ),
+        }
+    }
+
+    /// The response in the given style.
+    pub fn render(&self, style: ErrorStyle) -> Response {
+        let (status, code, message) = self.status_code_message(style);
+        let error = json!({
+            "code": code,
+            "details": Value::Object(self.details.clone()),
+            "message": message,
+            "status": "error",
+        });
+        let body = if self.wrapped { json!({ "profiles": [error] }) } else { error };
+        json_response(status, &body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// Defers rendering to [`render_errors`]: the style is a server setting the handler does
+    /// not see. The placeholder status is what a router without that middleware would send.
+    fn into_response(self) -> Response {
+        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+/// Middleware that turns every [`ApiError`] into Zoho's body in the server's style, and logs
+/// client errors at info (server errors were logged where they arose).
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => {
+            let rendered = error.render(state.error_style);
+            if rendered.status().is_client_error() {
+                tracing::info!(status = rendered.status().as_u16(), code = ?error.kind, "request refused");
+            }
+            rendered
+        }
+        None => response,
+    }
+}
+
+/// Serialises `body` with Zoho's JSON content type.
+pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = (status, bytes).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ZOHO_JSON));
+            response
+        }
+        Err(error) => ApiError::internal(&error).render(ErrorStyle::default()),
+    }
+}

@@ -1,0 +1,231 @@
+//! Zoho's JSON shapes: profiles as each API version renders them, and the clone body.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+use super::error::ApiError;
+use super::version::Version;
+use crate::domain::catalogue::{Parents, catalogue};
+use crate::domain::clock::UnixTime;
+use crate::domain::ids;
+use crate::domain::names::{self, FieldError, ProfileName};
+use crate::domain::profile::{Org, Profile, UserRef};
+
+/// ISO-8601 with second precision and an explicit offset, as Zoho writes times.
+pub fn format_time(at: UnixTime, utc_offset_minutes: i32) -> Value {
+    let format = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    let offset = UtcOffset::from_whole_seconds(utc_offset_minutes * 60).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.to_offset(offset).format(format).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+fn user_json(user: &Option<UserRef>) -> Value {
+    match user {
+        Some(u) => json!({ "name": u.name, "id": u.id.to_string() }),
+        None => Value::Null,
+    }
+}
+
+/// One profile as `version` renders it in a list (`detail == false`) or alone (`true`).
+///
+/// v2 marks custom profiles with `category`; v2.1 renamed it `custom`; v3 added `type`; v8 added
+/// `api_name`. Only a profile read alone carries its permissions and sections.
+pub fn profile_json(profile: &Profile, org: &Org, version: Version, detail: bool) -> Value {
+    let time =
+        |at: Option<UnixTime>| at.map_or(Value::Null, |t| format_time(t, org.utc_offset_minutes));
+    let mut out = Map::new();
+    out.insert("display_label".into(), profile.name.clone().into());
+    out.insert("created_time".into(), time(profile.created_at));
+    out.insert("modified_time".into(), time(profile.modified_at));
+    if version >= Version::V8 {
+        out.insert("api_name".into(), profile.api_name.clone().into());
+    }
+    if version >= Version::V2_1 {
+        out.insert("custom".into(), profile.custom.into());
+    }
+    out.insert("name".into(), profile.name.clone().into());
+    out.insert("modified_by".into(), user_json(&profile.modified_by));
+    out.insert("description".into(), profile.description.clone().into());
+    out.insert("id".into(), profile.id.to_string().into());
+    if version == Version::V2 {
+        out.insert("category".into(), profile.custom.into());
+    }
+    if version >= Version::V3 {
+        out.insert("type".into(), "normal_profile".into());
+    }
+    out.insert("created_by".into(), user_json(&profile.created_by));
+    if detail {
+        out.insert("permissions_details".into(), permissions_json(profile, org, version));
+        out.insert("sections".into(), sections_json(org));
+    }
+    Value::Object(out)
+}
+
+#[derive(Serialize)]
+struct PermissionEntry<'a> {
+    display_label: &'a str,
+    module: Option<&'a str>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customizable: Option<bool>,
+    id: String,
+    enabled: bool,
+    /// Absent, `null` or a list, as Zoho's example has each of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_permissions: Option<Option<Vec<String>>>,
+}
+
+/// Every permission of the catalogue with its state in this profile. v8 adds `customizable` and
+/// `parent_permissions`; earlier versions show the five keys their docs show.
+fn permissions_json(profile: &Profile, org: &Org, version: Version) -> Value {
+    let v8 = version >= Version::V8;
+    let id = |i: usize| ids::permission_id(org.prefix, i).to_string();
+    let entries: Vec<PermissionEntry> = catalogue()
+        .permissions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PermissionEntry {
+            display_label: &p.display_label,
+            module: p.module.as_deref(),
+            name: &p.name,
+            customizable: v8.then_some(p.customizable),
+            id: id(i),
+            enabled: profile.permissions.is_enabled(i),
+            parent_permissions: match (&p.parents, v8) {
+                (_, false) | (Parents::Absent, _) => None,
+                (Parents::None, true) => Some(None),
+                (Parents::Some(list), true) => Some(Some(list.iter().map(|&q| id(q)).collect())),
+            },
+        })
+        .collect();
+    serde_json::to_value(entries).unwrap_or(Value::Null)
+}
+
+#[derive(Serialize)]
+struct CategoryEntry<'a> {
+    display_label: &'a str,
+    permissions_details: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    module: Option<&'a str>,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct SectionEntry<'a> {
+    name: &'a str,
+    categories: Vec<CategoryEntry<'a>>,
+}
+
+/// Sections group permission ids for display; they are the catalogue's, so every profile of an
+/// org (and every clone) has the same sections.
+fn sections_json(org: &Org) -> Value {
+    let sections: Vec<SectionEntry> = catalogue()
+        .sections
+        .iter()
+        .map(|s| SectionEntry {
+            name: &s.name,
+            categories: s
+                .categories
+                .iter()
+                .map(|c| CategoryEntry {
+                    display_label: &c.display_label,
+                    permissions_details: c
+                        .permissions
+                        .iter()
+                        .map(|&i| ids::permission_id(org.prefix, i).to_string())
+                        .collect(),
+                    module: c.module.as_deref(),
+                    name: &c.name,
+                })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_value(sections).unwrap_or(Value::Null)
+}
+
+/// The `info` block of a v8 list.
+pub fn list_info(count: usize, org: &Org) -> Value {
+    json!({
+        "page": 1,
+        "per_page": 200,
+        "count": count,
+        "more_records": false,
+        "license_limit": org.profile_limit,
+    })
+}
+
+/// The array-wrapped success answer of clone and update.
+pub fn action_success(id: i64, message: &str) -> Value {
+    json!({ "profiles": [{
+        "code": "SUCCESS",
+        "details": { "id": id.to_string() },
+        "message": message,
+        "status": "success",
+    }]})
+}
+
+/// A clone body that passed validation.
+pub struct CloneInput {
+    pub name: ProfileName,
+    pub description: Option<String>,
+}
+
+/// Parses `{"profiles":[{"name":…,"description":…}]}`, whatever `Content-Type` said: the
+/// official SDKs send none.
+pub fn parse_clone_body(body: &[u8]) -> Result<CloneInput, ApiError> {
+    let element = single_profile(body)?;
+    let name = match element.get("name") {
+        None | Some(Value::Null) => return Err(ApiError::mandatory_field("name", NAME_PATH)),
+        Some(Value::String(raw)) => {
+            ProfileName::parse(raw).map_err(|e| field_error("name", NAME_PATH, e))?
+        }
+        Some(_) => return Err(ApiError::wrong_type("name", NAME_PATH, "text")),
+    };
+    let description = match element.get("description") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => names::parse_description(Some(raw))
+            .map_err(|e| field_error("description", DESCRIPTION_PATH, e))?,
+        Some(_) => return Err(ApiError::wrong_type("description", DESCRIPTION_PATH, "text")),
+    };
+    Ok(CloneInput { name, description })
+}
+
+const NAME_PATH: &str = "$.profiles[0].name";
+const DESCRIPTION_PATH: &str = "$.profiles[0].description";
+
+/// The one element of `profiles`, as an object.
+fn single_profile(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let Ok(Value::Object(mut root)) = serde_json::from_slice::<Value>(body) else {
+        return Err(ApiError::body_not_json());
+    };
+    let profiles = match root.remove("profiles") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::mandatory_field("profiles", "$.profiles"));
+        }
+        Some(Value::Array(profiles)) => profiles,
+        Some(_) => return Err(ApiError::wrong_type("profiles", "$.profiles", "jsonarray")),
+    };
+    let mut profiles = profiles.into_iter();
+    match (profiles.next(), profiles.next()) {
+        (None, _) => Err(ApiError::empty_array("profiles", "$.profiles")),
+        (Some(_), Some(_)) => Err(ApiError::too_long("profiles", "$.profiles", 1)),
+        (Some(Value::Object(element)), None) => Ok(element),
+        (Some(_), None) => Err(ApiError::wrong_type("profiles", "$.profiles[0]", "jsonobject")),
+    }
+}
+
+fn field_error(api_name: &str, json_path: &str, error: FieldError) -> ApiError {
+    match error {
+        FieldError::Missing => ApiError::mandatory_field(api_name, json_path),
+        FieldError::TooLong { maximum } => ApiError::too_long(api_name, json_path, maximum),
+        FieldError::ForbiddenCharacters(chars) => {
+            ApiError::forbidden_characters(api_name, json_path, &chars)
+        }
+    }
+}

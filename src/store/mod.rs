@@ -1,0 +1,87 @@
+//! Storage behind one interface.
+//!
+//! Every rule that depends on the state of an org (the profile limit, unique names) is enforced
+//! inside one transaction of the implementation, so it holds under any concurrency. The domain
+//! decides what to ask; the store makes the answer atomic.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::domain::clock::UnixTime;
+use crate::domain::profile::{Caller, CloneRefusal, CloneRequest, Org, Profile};
+use crate::domain::seed::OrgSeed;
+use crate::domain::token::TokenDigest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An org just created, with the ids of its seeded profiles and users in seed order.
+#[derive(Debug, Clone)]
+pub struct CreatedOrg {
+    pub org: Org,
+    pub profile_ids: Vec<i64>,
+    pub user_ids: Vec<i64>,
+}
+
+/// A user found by email, with enough of its org to choose between orgs.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub email: String,
+}
+
+pub struct NewToken {
+    pub digest: TokenDigest,
+    pub org_id: i64,
+    pub user_id: i64,
+    pub scopes: Vec<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// What a stored token grants, whether or not it has expired.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub caller: Caller,
+    pub expires_at: UnixTime,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers once the database can serve a query.
+    async fn ping(&self) -> Result<()>;
+
+    /// Creates the org of `seed` if the database holds no org yet; `None` when it already did.
+    async fn seed_if_empty(&self, seed: &OrgSeed, now: UnixTime) -> Result<Option<CreatedOrg>>;
+
+    async fn users_by_email(&self, email: &str) -> Result<Vec<UserRecord>>;
+
+    async fn insert_token(&self, token: NewToken) -> Result<()>;
+
+    async fn token_grant(&self, digest: &TokenDigest) -> Result<Option<TokenGrant>>;
+
+    /// The org's profiles in creation order, without their permissions.
+    async fn list_profiles(&self, org: &Org) -> Result<Vec<Profile>>;
+
+    async fn get_profile(&self, org: &Org, id: i64) -> Result<Option<Profile>>;
+
+    /// Creates a copy of the source profile under a new name, atomically with the checks of
+    /// the limit and of unique names. Returns the new profile's id.
+    async fn clone_profile(
+        &self,
+        org: &Org,
+        request: CloneRequest,
+    ) -> Result<std::result::Result<i64, CloneRefusal>>;
+}

@@ -1,0 +1,422 @@
+//! The SQLite store: the embedded default.
+//!
+//! WAL mode with `synchronous = FULL`: a commit is on disk before it is acknowledged, so a crash
+//! of the process or of the machine loses nothing that was answered with success. Writes go
+//! through a pool of one connection and start with `BEGIN IMMEDIATE`, which takes SQLite's write
+//! lock up front: a transaction that reads, decides and writes (a clone checking the limit) can
+//! never be overtaken by another writer, in this process or in another one such as the `token`
+//! command. Reads use their own pool and run beside writes.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{CreatedOrg, NewToken, Result, Store, StoreError, TokenGrant, UserRecord};
+use crate::domain::catalogue::{PermissionSet, catalogue};
+use crate::domain::clock::UnixTime;
+use crate::domain::ids;
+use crate::domain::profile::{Caller, CloneRefusal, CloneRequest, Org, Profile, UserRef};
+use crate::domain::seed::OrgSeed;
+use crate::domain::token::{self, TokenDigest};
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_CONNECTIONS: u32 = 4;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    ///
+    /// `url` is `sqlite://PATH`, `sqlite:PATH` or a plain file path.
+    pub async fn open(url: &str) -> Result<Self> {
+        let url =
+            if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { reader, writer })
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on a task of its own, so that a client
+    /// that hangs up cannot cancel a write half-way: it commits or rolls back as a whole.
+    async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut Transaction<'static, Sqlite>) -> BoxFuture<'t, Result<T>>
+            + Send
+            + 'static,
+    {
+        let writer = self.writer.clone();
+        let task = tokio::spawn(async move {
+            let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+            let value = work(&mut tx).await?;
+            tx.commit().await?;
+            Ok(value)
+        });
+        task.await.map_err(|e| StoreError::Corrupt(format!("write task failed: {e}")))?
+    }
+}
+
+const PROFILE_COLUMNS: &str = "p.id, p.name, p.api_name, p.description, p.custom, \
+    p.created_by, p.modified_by, p.created_at, p.modified_at, \
+    TRIM(COALESCE(cu.first_name, '') || ' ' || cu.last_name) AS created_by_name, \
+    TRIM(COALESCE(mu.first_name, '') || ' ' || mu.last_name) AS modified_by_name";
+const PROFILE_JOINS: &str = "FROM profiles p \
+    LEFT JOIN users cu ON cu.id = p.created_by \
+    LEFT JOIN users mu ON mu.id = p.modified_by";
+
+fn user_ref(row: &SqliteRow, id_column: &str, name_column: &str) -> Option<UserRef> {
+    let id: Option<i64> = row.get(id_column);
+    let name: Option<String> = row.get(name_column);
+    Some(UserRef { id: id?, name: name? })
+}
+
+fn profile_from_row(row: &SqliteRow, permissions: PermissionSet) -> Profile {
+    Profile {
+        id: row.get("id"),
+        name: row.get("name"),
+        api_name: row.get("api_name"),
+        description: row.get("description"),
+        custom: row.get("custom"),
+        permissions,
+        created_by: user_ref(row, "created_by", "created_by_name"),
+        modified_by: user_ref(row, "modified_by", "modified_by_name"),
+        created_at: row.get("created_at"),
+        modified_at: row.get("modified_at"),
+    }
+}
+
+fn org_from_row(row: &SqliteRow) -> Org {
+    Org {
+        id: row.get("org_id"),
+        prefix: row.get("prefix"),
+        name: row.get("org_name"),
+        profile_limit: row.get("profile_limit"),
+        utc_offset_minutes: row.get("utc_offset_minutes"),
+    }
+}
+
+/// Picks an `api_name` not yet used in the org: the base, then `base_2`, `base_3`, …
+fn unique_api_name(base: &str, taken: &HashSet<String>) -> String {
+    if !taken.contains(base) {
+        return base.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or_default()
+}
+
+async fn insert_org(
+    tx: &mut Transaction<'static, Sqlite>,
+    seed: &OrgSeed,
+    now: UnixTime,
+) -> Result<CreatedOrg> {
+    // Prefixes are drawn at random; a collision with an existing org is retried.
+    let mut prefix = ids::random_org_prefix();
+    for _ in 0..20 {
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs WHERE prefix = ?")
+            .bind(prefix)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if taken.is_none() {
+            break;
+        }
+        prefix = ids::random_org_prefix();
+    }
+    let org = Org {
+        id: ids::org_id(prefix),
+        prefix,
+        name: seed.name.clone(),
+        profile_limit: seed.profile_limit,
+        utc_offset_minutes: 0,
+    };
+    let profile_ids: Vec<i64> = (0..seed.profiles.len())
+        .map(|i| ids::entity_id(prefix, ids::FIRST_ENTITY_LOCAL + i as i64))
+        .collect();
+    let first_user_local = ids::FIRST_ENTITY_LOCAL + seed.profiles.len() as i64;
+    let user_ids: Vec<i64> = (0..seed.users.len())
+        .map(|i| ids::entity_id(prefix, first_user_local + i as i64))
+        .collect();
+    let next_local = first_user_local + seed.users.len() as i64;
+
+    sqlx::query(
+        "INSERT INTO orgs (id, prefix, name, profile_limit, utc_offset_minutes, next_local, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(org.id)
+    .bind(prefix)
+    .bind(&org.name)
+    .bind(org.profile_limit)
+    .bind(org.utc_offset_minutes)
+    .bind(next_local)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+
+    // System profiles have no creator; their last modifier is the org's first user.
+    let modified_by = user_ids.first().copied();
+    for (profile, id) in seed.profiles.iter().zip(&profile_ids) {
+        sqlx::query(
+            "INSERT INTO profiles (id, org_id, name, name_key, api_name, description, custom, \
+             permissions, created_by, modified_by, created_at, modified_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, NULL, ?)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(profile.name)
+        .bind(crate::domain::names::name_key(profile.name))
+        .bind(profile.api_name)
+        .bind(profile.description)
+        .bind(profile.permissions.as_bytes())
+        .bind(modified_by)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (user, id) in seed.users.iter().zip(&user_ids) {
+        sqlx::query(
+            "INSERT INTO users (id, org_id, email, first_name, last_name, profile_id, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(&user.email)
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(profile_ids[user.profile])
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(CreatedOrg { org, profile_ids, user_ids })
+}
+
+async fn clone_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    org: &Org,
+    request: &CloneRequest,
+) -> Result<std::result::Result<i64, CloneRefusal>> {
+    let source: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT permissions FROM profiles WHERE id = ? AND org_id = ?")
+            .bind(request.source_id)
+            .bind(org.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(permissions) = source else {
+        return Ok(Err(CloneRefusal::SourceNotFound));
+    };
+
+    let limit: i64 = sqlx::query_scalar("SELECT profile_limit FROM orgs WHERE id = ?")
+        .bind(org.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE org_id = ?")
+        .bind(org.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if count >= limit {
+        return Ok(Err(CloneRefusal::LimitReached { limit }));
+    }
+
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM profiles WHERE org_id = ? AND name_key = ?")
+            .bind(org.id)
+            .bind(request.name.key())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(existing_id) = existing {
+        return Ok(Err(CloneRefusal::DuplicateName { existing_id }));
+    }
+
+    let taken: HashSet<String> =
+        sqlx::query_scalar::<_, String>("SELECT api_name FROM profiles WHERE org_id = ?")
+            .bind(org.id)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    let api_name = unique_api_name(&request.name.api_name_base(), &taken);
+
+    let local: i64 = sqlx::query_scalar(
+        "UPDATE orgs SET next_local = next_local + 1 WHERE id = ? RETURNING next_local - 1",
+    )
+    .bind(org.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let id = ids::entity_id(org.prefix, local);
+    sqlx::query(
+        "INSERT INTO profiles (id, org_id, name, name_key, api_name, description, custom, \
+         permissions, created_by, modified_by, created_at, modified_at) \
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(org.id)
+    .bind(request.name.as_str())
+    .bind(request.name.key())
+    .bind(&api_name)
+    .bind(&request.description)
+    .bind(&permissions)
+    .bind(request.by.id)
+    .bind(request.by.id)
+    .bind(request.at)
+    .bind(request.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(id))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn seed_if_empty(&self, seed: &OrgSeed, now: UnixTime) -> Result<Option<CreatedOrg>> {
+        let seed = seed.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let any: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs LIMIT 1")
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if any.is_some() {
+                    return Ok(None);
+                }
+                insert_org(tx, &seed, now).await.map(Some)
+            })
+        })
+        .await
+    }
+
+    async fn users_by_email(&self, email: &str) -> Result<Vec<UserRecord>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.org_id, o.name AS org_name, u.email FROM users u \
+             JOIN orgs o ON o.id = u.org_id WHERE lower(u.email) = lower(?) ORDER BY u.id",
+        )
+        .bind(email)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| UserRecord {
+                id: r.get("id"),
+                org_id: r.get("org_id"),
+                org_name: r.get("org_name"),
+                email: r.get("email"),
+            })
+            .collect())
+    }
+
+    async fn insert_token(&self, token: NewToken) -> Result<()> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO access_tokens (digest, org_id, user_id, scopes, created_at, expires_at) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&token.digest.0[..])
+                .bind(token.org_id)
+                .bind(token.user_id)
+                .bind(token.scopes.join(" "))
+                .bind(token.created_at)
+                .bind(token.expires_at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn token_grant(&self, digest: &TokenDigest) -> Result<Option<TokenGrant>> {
+        let row = sqlx::query(
+            "SELECT t.scopes, t.expires_at, u.id AS user_id, \
+             TRIM(COALESCE(u.first_name, '') || ' ' || u.last_name) AS user_name, \
+             u.profile_id, p.permissions, o.id AS org_id, o.prefix, o.name AS org_name, \
+             o.profile_limit, o.utc_offset_minutes \
+             FROM access_tokens t \
+             JOIN users u ON u.id = t.user_id \
+             JOIN profiles p ON p.id = u.profile_id \
+             JOIN orgs o ON o.id = t.org_id \
+             WHERE t.digest = ?",
+        )
+        .bind(&digest.0[..])
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let scopes: String = row.get("scopes");
+        let permissions: Vec<u8> = row.get("permissions");
+        let caller = Caller {
+            org: org_from_row(&row),
+            user: UserRef { id: row.get("user_id"), name: row.get("user_name") },
+            profile_id: row.get("profile_id"),
+            permissions: PermissionSet::from_bytes(&permissions, catalogue().len()),
+            scopes: scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            token_log_id: token::log_id(digest),
+        };
+        Ok(Some(TokenGrant { caller, expires_at: row.get("expires_at") }))
+    }
+
+    async fn list_profiles(&self, org: &Org) -> Result<Vec<Profile>> {
+        let sql =
+            format!("SELECT {PROFILE_COLUMNS} {PROFILE_JOINS} WHERE p.org_id = ? ORDER BY p.id");
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.id).fetch_all(&self.reader).await?;
+        let empty = PermissionSet::from_fn(0, |_| false);
+        Ok(rows.iter().map(|row| profile_from_row(row, empty.clone())).collect())
+    }
+
+    async fn get_profile(&self, org: &Org, id: i64) -> Result<Option<Profile>> {
+        let sql = format!(
+            "SELECT {PROFILE_COLUMNS}, p.permissions {PROFILE_JOINS} WHERE p.org_id = ? AND p.id = ?"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.id)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|row| {
+            let bits: Vec<u8> = row.get("permissions");
+            profile_from_row(&row, PermissionSet::from_bytes(&bits, catalogue().len()))
+        }))
+    }
+
+    async fn clone_profile(
+        &self,
+        org: &Org,
+        request: CloneRequest,
+    ) -> Result<std::result::Result<i64, CloneRefusal>> {
+        let org = org.clone();
+        self.write(move |tx| Box::pin(async move { clone_in(tx, &org, &request).await })).await
+    }
+}

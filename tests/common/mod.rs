@@ -1,0 +1,219 @@
+//! A test app: the real server on 127.0.0.1 port 0, over a fresh SQLite file, driven over HTTP.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crm_profiles::app::{self, TokenRequest};
+use crm_profiles::config::ServeArgs;
+use crm_profiles::domain::clock::{Clock, ManualClock};
+use crm_profiles::http::error::ErrorStyle;
+use crm_profiles::store::{CreatedOrg, Store};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const PROFILES_ALL: &str = "ZohoCRM.settings.profiles.ALL";
+pub const ADMIN: &str = "admin@example.com";
+pub const STANDARD_USER: &str = "standard@example.com";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub clock: ManualClock,
+    /// The demo org created on the first start; kept across restarts.
+    pub org: CreatedOrg,
+    pub style: ErrorStyle,
+    pub db_path: PathBuf,
+    dir: Arc<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// A fixed, recent "now" so that times in answers are predictable.
+pub const START: i64 = 1_780_000_000;
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(ErrorStyle::Docs).await
+    }
+
+    pub async fn spawn_with(style: ErrorStyle) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::start(dir, style, ManualClock::new(START), None).await
+    }
+
+    async fn start(
+        dir: Arc<tempfile::TempDir>,
+        style: ErrorStyle,
+        clock: ManualClock,
+        org: Option<CreatedOrg>,
+    ) -> Self {
+        let db_path = dir.path().join("crm-profiles.db");
+        let args = ServeArgs {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database: format!("sqlite://{}", db_path.display()),
+            error_style: style,
+            log_format: crm_profiles::config::LogFormat::Text,
+        };
+        let bound = app::bind(&args, Arc::new(clock.clone())).await.expect("server starts");
+        let org = match (bound.seeded.clone(), org) {
+            (Some(seeded), None) => seeded,
+            (None, Some(known)) => known,
+            (seeded, known) => {
+                panic!("unexpected seeding: {:?} / {:?}", seeded.is_some(), known.is_some())
+            }
+        };
+        let addr = bound.local_addr;
+        let store = bound.store();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            bound
+                .run(async {
+                    stopped.await.ok();
+                })
+                .await
+                .expect("server runs");
+        });
+        let app = Self {
+            addr,
+            client: reqwest::Client::new(),
+            store,
+            clock,
+            org,
+            style,
+            db_path,
+            dir,
+            stop: Some(stop),
+            server: Some(server),
+        };
+        app.wait_ready().await;
+        app
+    }
+
+    /// Polls /health until the server answers 200.
+    async fn wait_ready(&self) {
+        for _ in 0..500 {
+            if let Ok(r) = self.client.get(self.url("/health")).send().await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("server never became ready");
+    }
+
+    /// Stops the server (finishing requests in flight) and starts a new one on the same file.
+    pub async fn restart(mut self) -> Self {
+        self.stop.take().unwrap().send(()).ok();
+        self.server.take().unwrap().await.unwrap();
+        let dir = self.dir.clone();
+        Self::start(dir, self.style, self.clock.clone(), Some(self.org.clone())).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn administrator_id(&self) -> i64 {
+        self.org.profile_ids[0]
+    }
+
+    pub fn standard_id(&self) -> i64 {
+        self.org.profile_ids[1]
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// A token for `email` with the given scopes, valid for an hour.
+    pub async fn token_for(&self, email: &str, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let request = TokenRequest { email, org: None, scopes: &scopes, expires_in: 3600 };
+        app::issue_token(self.store.as_ref(), &request, self.clock.now()).await.expect("token")
+    }
+
+    /// admin@example.com with ZohoCRM.settings.profiles.ALL.
+    pub async fn admin_token(&self) -> String {
+        self.token_for(ADMIN, &[PROFILES_ALL]).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"))
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    /// POSTs `body` as Zoho's SDKs do: no Content-Type header.
+    pub async fn post(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"))
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    pub fn clone_path(&self, version: &str, source: i64) -> String {
+        format!("/crm/{version}/settings/profiles/{source}/actions/clone")
+    }
+
+    /// Clones `source` into `name` through v7, as Zoho's page shows it.
+    pub async fn clone_profile(&self, token: &str, source: i64, name: &str) -> (StatusCode, Value) {
+        let body = serde_json::json!({ "profiles": [{ "name": name }] }).to_string();
+        self.post(&self.clone_path("v7", source), token, &body).await
+    }
+
+    /// The org's profiles as v8 lists them.
+    pub async fn profiles(&self, token: &str) -> Vec<Value> {
+        let (status, body) = self.get("/crm/v8/settings/profiles", token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["profiles"].as_array().unwrap().clone()
+    }
+}
+
+/// Status and JSON body of a response; a body that is not JSON fails the test, since every
+/// answer of this server is JSON.
+pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let text = response.text().await.expect("body");
+    assert_eq!(content_type.as_deref(), Some("application/json;charset=UTF-8"), "{status} {text}");
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, value)
+}
+
+/// Replaces ids and times with placeholders so that snapshots pin only what is stable.
+pub fn redact(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let redacted = match (k.as_str(), v) {
+                        ("id", Value::String(_)) => Value::String("[id]".into()),
+                        ("created_time" | "modified_time", Value::String(_)) => {
+                            Value::String("[time]".into())
+                        }
+                        _ => redact(v),
+                    };
+                    (k.clone(), redacted)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
