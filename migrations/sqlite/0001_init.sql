@@ -10,7 +10,9 @@ CREATE TABLE orgs (
     -- The local part of the next profile or user id; bumped inside every creating transaction,
     -- which also serialises creations within one org.
     next_local         INTEGER NOT NULL,
-    created_at         INTEGER NOT NULL
+    created_at         INTEGER NOT NULL,
+    -- When a profile of the org was last created, changed or deleted (If-Modified-Since).
+    profiles_changed_at INTEGER NOT NULL
 );
 
 CREATE TABLE profiles (

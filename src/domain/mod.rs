@@ -4,6 +4,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod ids;
 pub mod names;
+pub mod permissions;
 pub mod profile;
 pub mod scope;
 pub mod seed;

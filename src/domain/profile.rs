@@ -78,3 +78,42 @@ pub enum CloneRefusal {
     /// Another profile of the org has the same name, ignoring case.
     DuplicateName { existing_id: i64 },
 }
+
+/// What an update asks for once its body passed validation. `None` leaves a field as it is;
+/// `description: Some(None)` clears the description.
+#[derive(Debug, Clone)]
+pub struct ProfileUpdate {
+    pub id: i64,
+    pub name: Option<ProfileName>,
+    pub description: Option<Option<String>>,
+    pub permissions: Vec<super::permissions::PermissionChange>,
+    pub by: UserRef,
+    pub at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateRefusal {
+    NotFound,
+    /// Administrator and Standard never change.
+    SystemProfile,
+    DuplicateName {
+        existing_id: i64,
+    },
+    Permission(super::permissions::PermissionRefusal),
+}
+
+/// A delete that moves the profile's users to `transfer_to` first.
+#[derive(Debug, Clone)]
+pub struct ProfileDeletion {
+    pub id: i64,
+    pub transfer_to: i64,
+    pub at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteRefusal {
+    NotFound,
+    SystemProfile,
+    /// `transfer_to` is the profile being deleted or names no profile of the org.
+    InvalidTransferTarget,
+}

@@ -41,8 +41,14 @@ pub enum ErrorKind {
     NoPermission,
     InvalidData(Cow<'static, str>),
     MandatoryNotFound,
-    DuplicateData,
+    /// `styled`: the clone call, whose status follows [`ErrorStyle`]; elsewhere always 400.
+    DuplicateData {
+        styled: bool,
+    },
     ProfileLimitExceeded,
+    NotAllowed(&'static str),
+    /// DELETE without `transfer_to`: Zoho's docs and OpenAPI file name it differently.
+    TransferToMissing,
     PayloadTooLarge,
     Internal,
 }
@@ -166,11 +172,50 @@ impl ApiError {
             .in_body()
     }
 
+    /// A name another profile of the org has, on clone (status by [`ErrorStyle`]).
     pub fn duplicate_name(json_path: &str) -> Self {
-        Self::new(ErrorKind::DuplicateData)
+        Self::new(ErrorKind::DuplicateData { styled: true })
             .detail("api_name", "name")
             .detail("json_path", json_path)
             .in_body()
+    }
+
+    /// A name another profile of the org has, on update (always 400, as Zoho's OpenAPI file).
+    pub fn duplicate_name_on_update(json_path: &str) -> Self {
+        Self::new(ErrorKind::DuplicateData { styled: false })
+            .detail("api_name", "name")
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    /// A permission entry of an update that Zoho refuses, with Zoho's message.
+    pub fn permission_entry(json_path: &str, message: &'static str) -> Self {
+        Self::new(ErrorKind::InvalidData(message.into()))
+            .detail("api_name", "id")
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    /// An action on a system profile, or another action Zoho never allows.
+    pub fn not_allowed(resource_path_index: u32, message: &'static str) -> Self {
+        Self::new(ErrorKind::NotAllowed(message)).detail("resource_path_index", resource_path_index)
+    }
+
+    /// A query parameter with a value outside what it takes.
+    pub fn invalid_param(param_name: &str) -> Self {
+        Self::new(ErrorKind::InvalidData("invalid data".into())).detail("param_name", param_name)
+    }
+
+    pub fn transfer_to_missing() -> Self {
+        Self::new(ErrorKind::TransferToMissing)
+    }
+
+    /// A `transfer_to` that is malformed, is the profile being deleted, or names nothing.
+    pub fn invalid_transfer_to(value: &str) -> Self {
+        Self::new(ErrorKind::InvalidData(
+            "the id given seems to be invalid or already deleted".into(),
+        ))
+        .detail("id", value)
     }
 
     pub fn profile_limit(limit: i64) -> Self {
@@ -217,7 +262,13 @@ impl ApiError {
             MandatoryNotFound => {
                 (StatusCode::BAD_REQUEST, "MANDATORY_NOT_FOUND", "required field not found".into())
             }
-            DuplicateData => (not_found_in_docs, "DUPLICATE_DATA", "duplicate data".into()),
+            DuplicateData { styled: true } => {
+                (not_found_in_docs, "DUPLICATE_DATA", "duplicate data".into())
+            }
+            DuplicateData { styled: false } => {
+                (StatusCode::BAD_REQUEST, "DUPLICATE_DATA", "duplicate data".into())
+            }
+            NotAllowed(message) => (StatusCode::BAD_REQUEST, "NOT_ALLOWED", (*message).into()),
             ProfileLimitExceeded => match style {
                 ErrorStyle::Docs => (
                     StatusCode::NOT_FOUND,
@@ -228,6 +279,19 @@ impl ApiError {
                     StatusCode::BAD_REQUEST,
                     "LICENSE_LIMIT_EXCEEDED",
                     "Request exceeds your license limit.".into(),
+                ),
+            },
+            TransferToMissing => match style {
+                ErrorStyle::Docs => (
+                    StatusCode::BAD_REQUEST,
+                    "REQUIRED_PARAM_MISSING",
+                    "One of the expected parameter is missing".into(),
+                ),
+                ErrorStyle::Oas => (
+                    StatusCode::BAD_REQUEST,
+                    "MANDATORY_NOT_FOUND",
+                    "Users in the profile need to be transferred. transfer_to param is mandatory."
+                        .into(),
                 ),
             },
             PayloadTooLarge => (
@@ -246,9 +310,16 @@ impl ApiError {
     /// The response in the given style.
     pub fn render(&self, style: ErrorStyle) -> Response {
         let (status, code, message) = self.status_code_message(style);
+        let details = match (&self.kind, style) {
+            (ErrorKind::TransferToMissing, ErrorStyle::Docs) => {
+                json!({ "param_name": "transfer_to" })
+            }
+            (ErrorKind::TransferToMissing, ErrorStyle::Oas) => json!({ "param": "transfer_to" }),
+            _ => Value::Object(self.details.clone()),
+        };
         let error = json!({
             "code": code,
-            "details": Value::Object(self.details.clone()),
+            "details": details,
             "message": message,
             "status": "error",
         });

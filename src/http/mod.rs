@@ -45,7 +45,13 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/crm/{version}/settings/profiles", get(profiles::list))
-        .route("/crm/{version}/settings/profiles/{id}", get(profiles::get_one))
+        .route(
+            "/crm/{version}/settings/profiles/{id}",
+            get(profiles::get_one)
+                .put(profiles::update)
+                .patch(profiles::update)
+                .delete(profiles::delete),
+        )
         .route("/crm/{version}/settings/profiles/{id}/actions/clone", post(profiles::clone))
         .route("/health", get(health))
         .fallback(invalid_url)

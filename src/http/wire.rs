@@ -11,6 +11,7 @@ use crate::domain::catalogue::{Parents, catalogue};
 use crate::domain::clock::UnixTime;
 use crate::domain::ids;
 use crate::domain::names::{self, FieldError, ProfileName};
+use crate::domain::permissions::PermissionChange;
 use crate::domain::profile::{Org, Profile, UserRef};
 
 /// ISO-8601 with second precision and an explicit offset, as Zoho writes times.
@@ -149,17 +150,6 @@ fn sections_json(org: &Org) -> Value {
     serde_json::to_value(sections).unwrap_or(Value::Null)
 }
 
-/// The `info` block of a v8 list.
-pub fn list_info(count: usize, org: &Org) -> Value {
-    json!({
-        "page": 1,
-        "per_page": 200,
-        "count": count,
-        "more_records": false,
-        "license_limit": org.profile_limit,
-    })
-}
-
 /// The array-wrapped success answer of clone and update.
 pub fn action_success(id: i64, message: &str) -> Value {
     json!({ "profiles": [{
@@ -228,4 +218,164 @@ fn field_error(api_name: &str, json_path: &str, error: FieldError) -> ApiError {
             ApiError::forbidden_characters(api_name, json_path, &chars)
         }
     }
+}
+
+/// Most `permissions_details` entries one update may carry, as Zoho's OpenAPI file allows.
+const MAX_PERMISSION_ENTRIES: usize = 2000;
+
+/// An update body that passed validation; permission ids are resolved to catalogue indices.
+pub struct UpdateInput {
+    pub name: Option<ProfileName>,
+    pub description: Option<Option<String>>,
+    pub permissions: Vec<PermissionChange>,
+}
+
+/// Parses `{"profiles":[{"name"?, "description"?, "permissions_details"?: [{id, enabled}]}]}`.
+/// Every key is optional; `"description": null` clears the description. Permission ids are
+/// accepted as strings or numbers (the Python SDK sends numbers) and must belong to `org`.
+pub fn parse_update_body(body: &[u8], org: &Org) -> Result<UpdateInput, ApiError> {
+    let element = single_profile(body)?;
+    let name = match element.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => {
+            Some(ProfileName::parse(raw).map_err(|e| field_error("name", NAME_PATH, e))?)
+        }
+        Some(_) => return Err(ApiError::wrong_type("name", NAME_PATH, "text")),
+    };
+    let description = match element.get("description") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(raw)) => Some(
+            names::parse_description(Some(raw))
+                .map_err(|e| field_error("description", DESCRIPTION_PATH, e))?,
+        ),
+        Some(_) => return Err(ApiError::wrong_type("description", DESCRIPTION_PATH, "text")),
+    };
+    let permissions = match element.get("permissions_details") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(entries)) => permission_changes(entries, org)?,
+        Some(_) => {
+            return Err(ApiError::wrong_type("permissions_details", PERMISSIONS_PATH, "jsonarray"));
+        }
+    };
+    Ok(UpdateInput { name, description, permissions })
+}
+
+const PERMISSIONS_PATH: &str = "$.profiles[0].permissions_details";
+
+fn permission_changes(entries: &[Value], org: &Org) -> Result<Vec<PermissionChange>, ApiError> {
+    if entries.len() > MAX_PERMISSION_ENTRIES {
+        return Err(ApiError::too_long(
+            "permissions_details",
+            PERMISSIONS_PATH,
+            MAX_PERMISSION_ENTRIES,
+        ));
+    }
+    let mut changes = Vec::with_capacity(entries.len());
+    for (position, entry) in entries.iter().enumerate() {
+        let path = format!("{PERMISSIONS_PATH}[{position}]");
+        let Value::Object(entry) = entry else {
+            return Err(ApiError::wrong_type("permissions_details", &path, "jsonobject"));
+        };
+        let id_path = format!("{path}.id");
+        let id = match entry.get("id") {
+            None | Some(Value::Null) => return Err(ApiError::mandatory_field("id", &id_path)),
+            Some(Value::String(text)) => ids::parse_id(text),
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(_) => None,
+        };
+        let index = id.and_then(|id| ids::permission_index(org.prefix, id));
+        let index = index
+            .filter(|&i| i < catalogue().len())
+            .ok_or_else(|| ApiError::permission_entry(&id_path, "Invalid permission ID"))?;
+        let enabled_path = format!("{path}.enabled");
+        let enabled = match entry.get("enabled") {
+            None | Some(Value::Null) => {
+                return Err(ApiError::mandatory_field("enabled", &enabled_path));
+            }
+            Some(Value::Bool(enabled)) => *enabled,
+            Some(_) => return Err(ApiError::wrong_type("enabled", &enabled_path, "boolean")),
+        };
+        changes.push(PermissionChange { position, index, enabled });
+    }
+    Ok(changes)
+}
+
+/// The JSON path of the `id` of entry `position` of an update's `permissions_details`.
+pub fn permission_id_path(position: usize) -> String {
+    format!("{PERMISSIONS_PATH}[{position}].id")
+}
+
+/// The list's query parameters: Zoho's v8 OpenAPI file (`type`, `include_types`, `page`,
+/// `per_page`) and the older one and the SDKs (`include_lite_profile`). Unknown parameters are
+/// ignored, as Zoho does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    pub page: usize,
+    pub per_page: usize,
+    /// `type=private_profile` or `portal_profile`: kinds of profile this server never holds.
+    pub other_type_only: bool,
+}
+
+pub const MAX_PER_PAGE: usize = 200;
+
+pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
+    let mut query = ListQuery { page: 1, per_page: MAX_PER_PAGE, other_type_only: false };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "type" => match value.as_str() {
+                "normal_profile" => query.other_type_only = false,
+                "private_profile" | "portal_profile" => query.other_type_only = true,
+                _ => return Err(ApiError::invalid_param("type")),
+            },
+            "include_types" if !value.split(',').all(|t| t == "Lite" || t == "Support") => {
+                return Err(ApiError::invalid_param("include_types"));
+            }
+            "include_lite_profile"
+                if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") =>
+            {
+                return Err(ApiError::invalid_param("include_lite_profile"));
+            }
+            "page" => {
+                query.page = value
+                    .parse()
+                    .ok()
+                    .filter(|&p| p >= 1)
+                    .ok_or_else(|| ApiError::invalid_param("page"))?;
+            }
+            "per_page" => {
+                query.per_page = value
+                    .parse()
+                    .ok()
+                    .filter(|&p| (1..=MAX_PER_PAGE).contains(&p))
+                    .ok_or_else(|| ApiError::invalid_param("per_page"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(query)
+}
+
+/// The `info` block of a v8 list page.
+pub fn page_info(query: &ListQuery, count: usize, more_records: bool, org: &Org) -> Value {
+    json!({
+        "page": query.page,
+        "per_page": query.per_page,
+        "count": count,
+        "more_records": more_records,
+        "license_limit": org.profile_limit,
+    })
+}
+
+/// Reads `If-Modified-Since` as an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`) or as the
+/// ISO-8601 time Zoho's SDKs send (`2026-10-21T12:58:00+05:30`). A value in neither form is
+/// ignored, as HTTP says.
+pub fn parse_if_modified_since(value: &str) -> Option<UnixTime> {
+    use time::format_description::well_known::{Rfc2822, Rfc3339};
+    let value = value.trim();
+    let http_date = value.strip_suffix(" GMT").map(|rest| format!("{rest} +0000"));
+    OffsetDateTime::parse(value, &Rfc3339)
+        .ok()
+        .or_else(|| http_date.and_then(|d| OffsetDateTime::parse(&d, &Rfc2822).ok()))
+        .map(OffsetDateTime::unix_timestamp)
 }

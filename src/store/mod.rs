@@ -9,7 +9,10 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 use crate::domain::clock::UnixTime;
-use crate::domain::profile::{Caller, CloneRefusal, CloneRequest, Org, Profile};
+use crate::domain::profile::{
+    Caller, CloneRefusal, CloneRequest, DeleteRefusal, Org, Profile, ProfileDeletion,
+    ProfileUpdate, UpdateRefusal,
+};
 use crate::domain::seed::OrgSeed;
 use crate::domain::token::TokenDigest;
 
@@ -84,4 +87,24 @@ pub trait Store: Send + Sync + 'static {
         org: &Org,
         request: CloneRequest,
     ) -> Result<std::result::Result<i64, CloneRefusal>>;
+
+    /// Applies an update as a whole or not at all; the permission rules run on the state read
+    /// inside the transaction.
+    async fn update_profile(
+        &self,
+        org: &Org,
+        update: ProfileUpdate,
+    ) -> Result<std::result::Result<(), UpdateRefusal>>;
+
+    /// Moves the profile's users to `transfer_to` and deletes the profile, in one transaction.
+    /// Returns how many users moved.
+    async fn delete_profile(
+        &self,
+        org: &Org,
+        deletion: ProfileDeletion,
+    ) -> Result<std::result::Result<u64, DeleteRefusal>>;
+
+    /// When the org's list of profiles last changed (a clone, update or delete), for
+    /// `If-Modified-Since`.
+    async fn profiles_changed_at(&self, org: &Org) -> Result<UnixTime>;
 }

@@ -22,7 +22,11 @@ use super::{CreatedOrg, NewToken, Result, Store, StoreError, TokenGrant, UserRec
 use crate::domain::catalogue::{PermissionSet, catalogue};
 use crate::domain::clock::UnixTime;
 use crate::domain::ids;
-use crate::domain::profile::{Caller, CloneRefusal, CloneRequest, Org, Profile, UserRef};
+use crate::domain::permissions;
+use crate::domain::profile::{
+    Caller, CloneRefusal, CloneRequest, DeleteRefusal, Org, Profile, ProfileDeletion,
+    ProfileUpdate, UpdateRefusal, UserRef,
+};
 use crate::domain::seed::OrgSeed;
 use crate::domain::token::{self, TokenDigest};
 
@@ -168,8 +172,8 @@ async fn insert_org(
     let next_local = first_user_local + seed.users.len() as i64;
 
     sqlx::query(
-        "INSERT INTO orgs (id, prefix, name, profile_limit, utc_offset_minutes, next_local, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO orgs (id, prefix, name, profile_limit, utc_offset_minutes, next_local, \
+         created_at, profiles_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(org.id)
     .bind(prefix)
@@ -177,6 +181,7 @@ async fn insert_org(
     .bind(org.profile_limit)
     .bind(org.utc_offset_minutes)
     .bind(next_local)
+    .bind(now)
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -290,7 +295,119 @@ async fn clone_in(
     .bind(request.at)
     .execute(&mut **tx)
     .await?;
+    mark_profiles_changed(tx, org.id, request.at).await?;
     Ok(Ok(id))
+}
+
+async fn mark_profiles_changed(
+    tx: &mut Transaction<'static, Sqlite>,
+    org_id: i64,
+    at: UnixTime,
+) -> Result<()> {
+    sqlx::query("UPDATE orgs SET profiles_changed_at = MAX(profiles_changed_at, ?) WHERE id = ?")
+        .bind(at)
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The stored permissions and `custom` flag of a profile of the org, read inside `tx`.
+async fn profile_state(
+    tx: &mut Transaction<'static, Sqlite>,
+    org_id: i64,
+    id: i64,
+) -> Result<Option<(bool, PermissionSet)>> {
+    let row = sqlx::query("SELECT custom, permissions FROM profiles WHERE id = ? AND org_id = ?")
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|row| {
+        let bits: Vec<u8> = row.get("permissions");
+        (row.get("custom"), PermissionSet::from_bytes(&bits, catalogue().len()))
+    }))
+}
+
+async fn update_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    org: &Org,
+    update: &ProfileUpdate,
+) -> Result<std::result::Result<(), UpdateRefusal>> {
+    let Some((custom, current)) = profile_state(tx, org.id, update.id).await? else {
+        return Ok(Err(UpdateRefusal::NotFound));
+    };
+    if !custom {
+        return Ok(Err(UpdateRefusal::SystemProfile));
+    }
+    if let Some(name) = &update.name {
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM profiles WHERE org_id = ? AND name_key = ? AND id <> ?",
+        )
+        .bind(org.id)
+        .bind(name.key())
+        .bind(update.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(existing_id) = existing {
+            return Ok(Err(UpdateRefusal::DuplicateName { existing_id }));
+        }
+    }
+    let permissions = match permissions::apply(catalogue(), &current, &update.permissions) {
+        Ok(next) => next,
+        Err(refusal) => return Ok(Err(UpdateRefusal::Permission(refusal))),
+    };
+
+    sqlx::query(
+        "UPDATE profiles SET name = COALESCE(?, name), name_key = COALESCE(?, name_key), \
+         description = CASE WHEN ? THEN ? ELSE description END, permissions = ?, \
+         modified_by = ?, modified_at = ? WHERE id = ?",
+    )
+    .bind(update.name.as_ref().map(|n| n.as_str()))
+    .bind(update.name.as_ref().map(|n| n.key()))
+    .bind(update.description.is_some())
+    .bind(update.description.clone().flatten())
+    .bind(permissions.as_bytes())
+    .bind(update.by.id)
+    .bind(update.at)
+    .bind(update.id)
+    .execute(&mut **tx)
+    .await?;
+    mark_profiles_changed(tx, org.id, update.at).await?;
+    Ok(Ok(()))
+}
+
+async fn delete_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    org: &Org,
+    deletion: &ProfileDeletion,
+) -> Result<std::result::Result<u64, DeleteRefusal>> {
+    let Some((custom, _)) = profile_state(tx, org.id, deletion.id).await? else {
+        return Ok(Err(DeleteRefusal::NotFound));
+    };
+    if !custom {
+        return Ok(Err(DeleteRefusal::SystemProfile));
+    }
+    let target_exists = deletion.transfer_to != deletion.id
+        && profile_state(tx, org.id, deletion.transfer_to).await?.is_some();
+    if !target_exists {
+        return Ok(Err(DeleteRefusal::InvalidTransferTarget));
+    }
+
+    let moved = sqlx::query("UPDATE users SET profile_id = ? WHERE org_id = ? AND profile_id = ?")
+        .bind(deletion.transfer_to)
+        .bind(org.id)
+        .bind(deletion.id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM profiles WHERE id = ? AND org_id = ?")
+        .bind(deletion.id)
+        .bind(org.id)
+        .execute(&mut **tx)
+        .await?;
+    mark_profiles_changed(tx, org.id, deletion.at).await?;
+    Ok(Ok(moved))
 }
 
 #[async_trait]
@@ -418,5 +535,31 @@ impl Store for SqliteStore {
     ) -> Result<std::result::Result<i64, CloneRefusal>> {
         let org = org.clone();
         self.write(move |tx| Box::pin(async move { clone_in(tx, &org, &request).await })).await
+    }
+
+    async fn update_profile(
+        &self,
+        org: &Org,
+        update: ProfileUpdate,
+    ) -> Result<std::result::Result<(), UpdateRefusal>> {
+        let org = org.clone();
+        self.write(move |tx| Box::pin(async move { update_in(tx, &org, &update).await })).await
+    }
+
+    async fn delete_profile(
+        &self,
+        org: &Org,
+        deletion: ProfileDeletion,
+    ) -> Result<std::result::Result<u64, DeleteRefusal>> {
+        let org = org.clone();
+        self.write(move |tx| Box::pin(async move { delete_in(tx, &org, &deletion).await })).await
+    }
+
+    async fn profiles_changed_at(&self, org: &Org) -> Result<UnixTime> {
+        let at = sqlx::query_scalar("SELECT profiles_changed_at FROM orgs WHERE id = ?")
+            .bind(org.id)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(at)
     }
 }

@@ -1,0 +1,123 @@
+//! Changing a profile's permissions.
+//!
+//! Zoho's rules, plus one choice of ours where Zoho is silent:
+//! - only customizable permissions can change state (sending the state a permission already
+//!   has is accepted, so a body read from GET can be sent back);
+//! - a permission cannot be enabled while one of its parents stays disabled;
+//! - **disabling a parent disables its enabled children** (and theirs), so that no enabled
+//!   permission ever has a disabled parent. COMPATIBILITY.md records this rule.
+
+use super::catalogue::{Catalogue, Parents, PermissionSet};
+
+/// One `{id, enabled}` entry of a request, resolved to a catalogue index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PermissionChange {
+    /// Position of the entry in the request's `permissions_details`, for error paths.
+    pub position: usize,
+    pub index: usize,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermissionRefusal {
+    NotCustomizable { position: usize },
+    ParentDisabled { position: usize },
+}
+
+/// The permissions after `changes`, or the first change that breaks a rule.
+pub fn apply(
+    catalogue: &Catalogue,
+    current: &PermissionSet,
+    changes: &[PermissionChange],
+) -> Result<PermissionSet, PermissionRefusal> {
+    let mut next = current.clone();
+    for change in changes {
+        let permission = &catalogue.permissions[change.index];
+        if !permission.customizable && current.is_enabled(change.index) != change.enabled {
+            return Err(PermissionRefusal::NotCustomizable { position: change.position });
+        }
+        next.set(change.index, change.enabled);
+    }
+
+    // An entry that asks for a permission overrides an earlier one for the same permission.
+    let wanted_on =
+        |index: usize| changes.iter().rev().find(|c| c.index == index).is_some_and(|c| c.enabled);
+    for change in changes.iter().filter(|c| c.enabled && wanted_on(c.index)) {
+        if !ancestors_enabled(catalogue, &next, change.index) {
+            return Err(PermissionRefusal::ParentDisabled { position: change.position });
+        }
+    }
+
+    disable_orphans(catalogue, &mut next);
+    Ok(next)
+}
+
+fn ancestors_enabled(catalogue: &Catalogue, set: &PermissionSet, index: usize) -> bool {
+    match &catalogue.permissions[index].parents {
+        Parents::Some(parents) => {
+            parents.iter().all(|&p| set.is_enabled(p) && ancestors_enabled(catalogue, set, p))
+        }
+        Parents::None | Parents::Absent => true,
+    }
+}
+
+/// Disables every enabled permission with a disabled parent, until none is left.
+fn disable_orphans(catalogue: &Catalogue, set: &mut PermissionSet) {
+    loop {
+        let orphan = catalogue.permissions.iter().enumerate().position(|(i, p)| {
+            set.is_enabled(i)
+                && matches!(&p.parents, Parents::Some(parents) if parents.iter().any(|&q| !set.is_enabled(q)))
+        });
+        match orphan {
+            Some(i) => set.set(i, false),
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalogue::catalogue;
+
+    fn change(position: usize, name: &str, enabled: bool) -> PermissionChange {
+        PermissionChange { position, index: catalogue().index_of(name).unwrap(), enabled }
+    }
+
+    fn on(set: &PermissionSet, name: &str) -> bool {
+        set.is_enabled(catalogue().index_of(name).unwrap())
+    }
+
+    #[test]
+    fn disabling_a_parent_disables_its_children() {
+        let c = catalogue();
+        let next = apply(c, &c.standard(), &[change(0, "Crm_Implied_View_Leads", false)]).unwrap();
+        assert!(!on(&next, "Crm_Implied_View_Leads"));
+        assert!(!on(&next, "Crm_Implied_Delete_Leads"));
+        assert!(!on(&next, "Crm_Implied_AccessTimeline_Leads"));
+        assert!(on(&next, "Crm_Implied_View_Contacts"));
+    }
+
+    #[test]
+    fn a_child_cannot_be_enabled_under_a_disabled_parent() {
+        let c = catalogue();
+        let off = apply(c, &c.standard(), &[change(0, "Crm_Implied_View_Leads", false)]).unwrap();
+        let refused = apply(c, &off, &[change(3, "Crm_Implied_Delete_Leads", true)]);
+        assert_eq!(refused, Err(PermissionRefusal::ParentDisabled { position: 3 }));
+        let both = [
+            change(0, "Crm_Implied_Delete_Leads", true),
+            change(1, "Crm_Implied_View_Leads", true),
+        ];
+        assert!(on(&apply(c, &off, &both).unwrap(), "Crm_Implied_Delete_Leads"));
+    }
+
+    #[test]
+    fn non_customizable_permissions_keep_their_state() {
+        let c = catalogue();
+        let standard = c.standard();
+        let refused = apply(c, &standard, &[change(0, "Crm_Implied_Manage_Profiles", true)]);
+        assert_eq!(refused, Err(PermissionRefusal::NotCustomizable { position: 0 }));
+        let same = apply(c, &standard, &[change(0, "Crm_Implied_Manage_Profiles", false)]);
+        assert_eq!(same, Ok(standard));
+    }
+}
