@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
-use crate::config::{DEFAULT_DATABASE_URL, ServeArgs, TokenArgs};
+use crate::config::{DEFAULT_DATABASE_URL, OrgCreateArgs, ServeArgs, TokenArgs};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::scope;
 use crate::domain::seed::{self, STANDARD};
@@ -180,4 +180,19 @@ pub async fn issue_token(
         .await?;
     tracing::info!(token_id = %token::log_id(&minted.digest), user_id = user.id, "token minted");
     Ok(minted.token)
+}
+
+/// `crm-profiles org create`: returns the new org's id.
+pub async fn create_org(args: &OrgCreateArgs, clock: &dyn Clock) -> anyhow::Result<i64> {
+    let name = args.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("an org name has 1 to 100 characters");
+    }
+    if !crate::domain::user::is_valid_email(&args.admin) {
+        bail!("'{}' is not an email address", args.admin);
+    }
+    let (store, _) = open_store(&args.database, clock).await?;
+    let created = store.create_org(&seed::new_org(name, &args.admin), clock.now()).await?;
+    tracing::info!(org_id = created.org.id, "org created");
+    Ok(created.org.id)
 }

@@ -24,6 +24,29 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print a new access token for a user, and nothing else.
     Token(TokenArgs),
+    /// Manage orgs.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an org with its system profiles and an administrator; prints the org's id.
+    Create(OrgCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OrgCreateArgs {
+    /// The org's name.
+    pub name: String,
+
+    /// Email of the org's administrator and primary contact.
+    #[arg(long)]
+    pub admin: String,
+
+    /// Database URL, as for `serve`.
+    #[arg(long, env = "CRM_PROFILES_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use crm_profiles::app;
-use crm_profiles::config::{Cli, Command, LogFormat};
+use crm_profiles::config::{Cli, Command, LogFormat, OrgCommand};
 use crm_profiles::domain::clock::SystemClock;
 use tracing_subscriber::EnvFilter;
 
@@ -33,6 +33,10 @@ async fn main() -> ExitCode {
         Command::Token(args) => {
             init_logging(LogFormat::Text, "warn");
             app::mint_token(&args, &SystemClock).await.map(|token| println!("{token}"))
+        }
+        Command::Org(OrgCommand::Create(args)) => {
+            init_logging(LogFormat::Text, "warn");
+            app::create_org(&args, &SystemClock).await.map(|id| println!("{id}"))
         }
     };
     match result {

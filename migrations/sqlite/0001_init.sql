@@ -12,7 +12,15 @@ CREATE TABLE orgs (
     next_local         INTEGER NOT NULL,
     created_at         INTEGER NOT NULL,
     -- When a profile of the org was last created, changed or deleted (If-Modified-Since).
-    profiles_changed_at INTEGER NOT NULL
+    profiles_changed_at INTEGER NOT NULL,
+    -- The org's primary contact, whose profile never changes so the org keeps an administrator.
+    primary_user_id    INTEGER
+);
+
+CREATE TABLE roles (
+    id     INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES orgs (id),
+    name   TEXT    NOT NULL
 );
 
 CREATE TABLE profiles (
@@ -40,8 +48,16 @@ CREATE TABLE users (
     email      TEXT    NOT NULL,
     first_name TEXT,
     last_name  TEXT    NOT NULL,
-    profile_id INTEGER NOT NULL REFERENCES profiles (id),
-    created_at INTEGER NOT NULL,
+    -- Every user holds exactly one profile of its own org; deleting a profile moves its users
+    -- first, in the same transaction, and this reference makes any other path fail.
+    profile_id  INTEGER NOT NULL REFERENCES profiles (id),
+    role_id     INTEGER NOT NULL REFERENCES roles (id),
+    status      TEXT    NOT NULL DEFAULT 'active',
+    confirmed   INTEGER NOT NULL DEFAULT 1,
+    created_by  INTEGER,
+    created_at  INTEGER NOT NULL,
+    modified_by INTEGER,
+    modified_at INTEGER NOT NULL,
     UNIQUE (org_id, email)
 );
 

@@ -12,6 +12,8 @@ use serde::Deserialize;
 
 /// The permission a caller needs to read or change profiles.
 pub const MANAGE_PROFILES: &str = "Crm_Implied_Manage_Profiles";
+/// The permission a caller needs to add users or change their profile or role.
+pub const MANAGE_USERS: &str = "Crm_Implied_Manage_Users";
 
 /// Sections whose permissions are administrative: Standard holds none of them.
 const ADMIN_SECTIONS: &[&str] =

@@ -9,3 +9,4 @@ pub mod profile;
 pub mod scope;
 pub mod seed;
 pub mod token;
+pub mod user;

@@ -8,6 +8,9 @@ pub struct OrgSeed {
     pub name: String,
     pub profile_limit: i64,
     pub profiles: Vec<ProfileSeed>,
+    /// Role names; Zoho requires every user to hold a role.
+    pub roles: Vec<&'static str>,
+    /// The first user is the org's primary contact.
     pub users: Vec<UserSeed>,
 }
 
@@ -26,6 +29,8 @@ pub struct UserSeed {
     pub last_name: String,
     /// Index into [`OrgSeed::profiles`].
     pub profile: usize,
+    /// Index into [`OrgSeed::roles`].
+    pub role: usize,
 }
 
 pub const ADMINISTRATOR: usize = 0;
@@ -50,25 +55,52 @@ pub fn system_profiles() -> Vec<ProfileSeed> {
     ]
 }
 
+/// The roles every org starts with, as Zoho's orgs do.
+pub fn default_roles() -> Vec<&'static str> {
+    vec!["CEO", "Manager"]
+}
+
 /// The org created on the first start of an empty database.
 pub fn demo_org() -> OrgSeed {
     OrgSeed {
         name: "Demo".to_owned(),
         profile_limit: DEFAULT_PROFILE_LIMIT,
         profiles: system_profiles(),
+        roles: default_roles(),
         users: vec![
             UserSeed {
                 email: "admin@example.com".to_owned(),
                 first_name: "Ada".to_owned(),
                 last_name: "Admin".to_owned(),
                 profile: ADMINISTRATOR,
+                role: 0,
             },
             UserSeed {
                 email: "standard@example.com".to_owned(),
                 first_name: "Sam".to_owned(),
                 last_name: "Standard".to_owned(),
                 profile: STANDARD,
+                role: 1,
             },
         ],
+    }
+}
+
+/// A new org with its system profiles, default roles and one administrator, who becomes the
+/// org's primary contact. The administrator's last name is the part of the email before `@`.
+pub fn new_org(name: &str, admin_email: &str) -> OrgSeed {
+    let local = admin_email.split('@').next().unwrap_or(admin_email);
+    OrgSeed {
+        name: name.to_owned(),
+        profile_limit: DEFAULT_PROFILE_LIMIT,
+        profiles: system_profiles(),
+        roles: default_roles(),
+        users: vec![UserSeed {
+            email: admin_email.to_owned(),
+            first_name: String::new(),
+            last_name: local.to_owned(),
+            profile: ADMINISTRATOR,
+            role: 0,
+        }],
     }
 }

@@ -50,14 +50,24 @@ impl Authed {
     /// Checks, in Zoho's order, that the token's scopes cover a profiles call of `operation`
     /// and that the caller's profile may manage profiles.
     pub fn require_profiles(&self, operation: Operation) -> Result<&Caller, ApiError> {
+        self.require(scope::PROFILES_PATH, operation, Some(MANAGE_PROFILES))
+    }
+
+    /// Checks that the token's scopes cover `operation` on the scope path `path`, then that the
+    /// caller's profile holds `permission`, if one is needed.
+    pub fn require(
+        &self,
+        path: &'static str,
+        operation: Operation,
+        permission: Option<&'static str>,
+    ) -> Result<&Caller, ApiError> {
         let caller = &self.0;
-        let required = Required { path: scope::PROFILES_PATH, operation };
-        if !scope::covers(&caller.scopes, required) {
+        if !scope::covers(&caller.scopes, Required { path, operation }) {
             return Err(ApiError::scope_mismatch());
         }
-        if !caller.has_permission(MANAGE_PROFILES) {
-            return Err(ApiError::no_permission(MANAGE_PROFILES));
+        match permission {
+            Some(name) if !caller.has_permission(name) => Err(ApiError::no_permission(name)),
+            _ => Ok(caller),
         }
-        Ok(caller)
     }
 }

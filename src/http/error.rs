@@ -59,13 +59,14 @@ pub enum ErrorKind {
 pub struct ApiError {
     kind: ErrorKind,
     details: Map<String, Value>,
-    /// Wrapped as `{"profiles":[…]}` because it concerns the request body.
-    wrapped: bool,
+    /// The body's array this error is about (`profiles`, `users`): it is then wrapped as
+    /// `{"profiles":[…]}`, as Zoho wraps errors about a request body.
+    wrapped_in: Option<&'static str>,
 }
 
 impl ApiError {
     fn new(kind: ErrorKind) -> Self {
-        Self { kind, details: Map::new(), wrapped: false }
+        Self { kind, details: Map::new(), wrapped_in: None }
     }
 
     fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
@@ -73,9 +74,17 @@ impl ApiError {
         self
     }
 
-    /// Marks the error as being about one element of the body's `profiles` array.
+    /// Marks the error as being about the body's `profiles` array.
     pub fn in_body(mut self) -> Self {
-        self.wrapped = true;
+        self.wrapped_in = Some("profiles");
+        self
+    }
+
+    /// Moves a body error under another array of the body, such as `users`.
+    pub fn under(mut self, array: &'static str) -> Self {
+        if self.wrapped_in.is_some() {
+            self.wrapped_in = Some(array);
+        }
         self
     }
 
@@ -165,7 +174,8 @@ impl ApiError {
             .in_body()
     }
 
-    fn field_invalid(api_name: &str, json_path: &str) -> Self {
+    /// A field whose value is not one the API takes.
+    pub fn field_invalid(api_name: &str, json_path: &str) -> Self {
         Self::new(ErrorKind::InvalidData("invalid data".into()))
             .detail("api_name", api_name)
             .detail("json_path", json_path)
@@ -182,8 +192,21 @@ impl ApiError {
 
     /// A name another profile of the org has, on update (always 400, as Zoho's OpenAPI file).
     pub fn duplicate_name_on_update(json_path: &str) -> Self {
+        Self::duplicate_field("name", json_path)
+    }
+
+    /// A value that must be unique in the org and is not (always 400).
+    pub fn duplicate_field(api_name: &str, json_path: &str) -> Self {
         Self::new(ErrorKind::DuplicateData { styled: false })
-            .detail("api_name", "name")
+            .detail("api_name", api_name)
+            .detail("json_path", json_path)
+            .in_body()
+    }
+
+    /// A field of the body whose change Zoho never allows.
+    pub fn field_not_allowed(api_name: &str, json_path: &str, message: &'static str) -> Self {
+        Self::new(ErrorKind::NotAllowed(message))
+            .detail("api_name", api_name)
             .detail("json_path", json_path)
             .in_body()
     }
@@ -323,7 +346,10 @@ impl ApiError {
             "message": message,
             "status": "error",
         });
-        let body = if self.wrapped { json!({ "profiles": [error] }) } else { error };
+        let body = match self.wrapped_in {
+            Some(array) => json!({ array: [error] }),
+            None => error,
+        };
         json_response(status, &body)
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod profiles;
+pub mod users;
 pub mod version;
 pub mod wire;
 
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(profiles::delete),
         )
         .route("/crm/{version}/settings/profiles/{id}/actions/clone", post(profiles::clone))
+        .route("/crm/{version}/users", get(users::list).post(users::create))
+        .route("/crm/{version}/users/{id}", get(users::get_one).put(users::update))
         .route("/health", get(health))
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_method)

@@ -191,26 +191,32 @@ const DESCRIPTION_PATH: &str = "$.profiles[0].description";
 
 /// The one element of `profiles`, as an object.
 fn single_profile(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    single_element(body, "profiles")
+}
+
+/// The one element of the body's array `key` (`{"profiles":[{…}]}`), as an object. Errors about
+/// the array itself are wrapped under `key`, like errors about its element.
+pub fn single_element(body: &[u8], key: &'static str) -> Result<Map<String, Value>, ApiError> {
     let Ok(Value::Object(mut root)) = serde_json::from_slice::<Value>(body) else {
         return Err(ApiError::body_not_json());
     };
-    let profiles = match root.remove("profiles") {
-        None | Some(Value::Null) => {
-            return Err(ApiError::mandatory_field("profiles", "$.profiles"));
-        }
-        Some(Value::Array(profiles)) => profiles,
-        Some(_) => return Err(ApiError::wrong_type("profiles", "$.profiles", "jsonarray")),
+    let path = format!("$.{key}");
+    let items = match root.remove(key) {
+        None | Some(Value::Null) => return Err(ApiError::mandatory_field(key, &path).under(key)),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(ApiError::wrong_type(key, &path, "jsonarray").under(key)),
     };
-    let mut profiles = profiles.into_iter();
-    match (profiles.next(), profiles.next()) {
-        (None, _) => Err(ApiError::empty_array("profiles", "$.profiles")),
-        (Some(_), Some(_)) => Err(ApiError::too_long("profiles", "$.profiles", 1)),
-        (Some(Value::Object(element)), None) => Ok(element),
-        (Some(_), None) => Err(ApiError::wrong_type("profiles", "$.profiles[0]", "jsonobject")),
-    }
+    let mut items = items.into_iter();
+    let error = match (items.next(), items.next()) {
+        (Some(Value::Object(element)), None) => return Ok(element),
+        (None, _) => ApiError::empty_array(key, &path),
+        (Some(_), Some(_)) => ApiError::too_long(key, &path, 1),
+        (Some(_), None) => ApiError::wrong_type(key, &format!("{path}[0]"), "jsonobject"),
+    };
+    Err(error.under(key))
 }
 
-fn field_error(api_name: &str, json_path: &str, error: FieldError) -> ApiError {
+pub fn field_error(api_name: &str, json_path: &str, error: FieldError) -> ApiError {
     match error {
         FieldError::Missing => ApiError::mandatory_field(api_name, json_path),
         FieldError::TooLong { maximum } => ApiError::too_long(api_name, json_path, maximum),

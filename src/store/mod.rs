@@ -15,6 +15,7 @@ use crate::domain::profile::{
 };
 use crate::domain::seed::OrgSeed;
 use crate::domain::token::TokenDigest;
+use crate::domain::user::{NewUser, User, UserRefusal, UserUpdate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -34,6 +35,7 @@ pub struct CreatedOrg {
     pub org: Org,
     pub profile_ids: Vec<i64>,
     pub user_ids: Vec<i64>,
+    pub role_ids: Vec<i64>,
 }
 
 /// A user found by email, with enough of its org to choose between orgs.
@@ -68,6 +70,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates the org of `seed` if the database holds no org yet; `None` when it already did.
     async fn seed_if_empty(&self, seed: &OrgSeed, now: UnixTime) -> Result<Option<CreatedOrg>>;
+
+    /// Creates an org with its system profiles, roles and first users.
+    async fn create_org(&self, seed: &OrgSeed, now: UnixTime) -> Result<CreatedOrg>;
 
     async fn users_by_email(&self, email: &str) -> Result<Vec<UserRecord>>;
 
@@ -107,4 +112,23 @@ pub trait Store: Send + Sync + 'static {
     /// When the org's list of profiles last changed (a clone, update or delete), for
     /// `If-Modified-Since`.
     async fn profiles_changed_at(&self, org: &Org) -> Result<UnixTime>;
+
+    /// The org's users in creation order.
+    async fn list_users(&self, org: &Org) -> Result<Vec<User>>;
+
+    async fn get_user(&self, org: &Org, id: i64) -> Result<Option<User>>;
+
+    /// Adds a user holding a profile and a role of the org. Returns the new user's id.
+    async fn create_user(
+        &self,
+        org: &Org,
+        user: NewUser,
+    ) -> Result<std::result::Result<i64, UserRefusal>>;
+
+    /// Changes a user; a new profile must be a profile of the org at the moment of the write.
+    async fn update_user(
+        &self,
+        org: &Org,
+        update: UserUpdate,
+    ) -> Result<std::result::Result<(), UserRefusal>>;
 }

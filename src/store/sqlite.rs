@@ -29,6 +29,7 @@ use crate::domain::profile::{
 };
 use crate::domain::seed::OrgSeed;
 use crate::domain::token::{self, TokenDigest};
+use crate::domain::user::{NamedRef, NewUser, User, UserRefusal, UserUpdate};
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
@@ -117,6 +118,154 @@ fn profile_from_row(row: &SqliteRow, permissions: PermissionSet) -> Profile {
     }
 }
 
+const USER_SELECT: &str = "SELECT u.id, u.email, u.first_name, u.last_name, \
+    u.profile_id, p.name AS profile_name, \
+    (p.custom = 0 AND p.api_name = 'Administrator') AS is_admin, \
+    u.role_id, r.name AS role_name, u.status, u.confirmed, u.created_at, u.modified_at, \
+    u.created_by, TRIM(COALESCE(cu.first_name, '') || ' ' || cu.last_name) AS created_by_name, \
+    u.modified_by, TRIM(COALESCE(mu.first_name, '') || ' ' || mu.last_name) AS modified_by_name \
+    FROM users u \
+    JOIN profiles p ON p.id = u.profile_id \
+    JOIN roles r ON r.id = u.role_id \
+    LEFT JOIN users cu ON cu.id = u.created_by \
+    LEFT JOIN users mu ON mu.id = u.modified_by";
+
+fn user_from_row(row: &SqliteRow) -> User {
+    let status: String = row.get("status");
+    User {
+        id: row.get("id"),
+        email: row.get("email"),
+        first_name: row.get("first_name"),
+        last_name: row.get("last_name"),
+        profile: NamedRef { id: row.get("profile_id"), name: row.get("profile_name") },
+        role: NamedRef { id: row.get("role_id"), name: row.get("role_name") },
+        is_admin: row.get("is_admin"),
+        active: status == "active",
+        confirmed: row.get("confirmed"),
+        created_by: user_ref(row, "created_by", "created_by_name"),
+        created_at: row.get("created_at"),
+        modified_by: user_ref(row, "modified_by", "modified_by_name"),
+        modified_at: row.get("modified_at"),
+    }
+}
+
+/// Whether `id` names a row of `table` in the org, read inside `tx`.
+async fn exists_in_org(
+    tx: &mut Transaction<'static, Sqlite>,
+    table: &'static str,
+    org_id: i64,
+    id: i64,
+) -> Result<bool> {
+    let sql = match table {
+        "profiles" => "SELECT 1 FROM profiles WHERE id = ? AND org_id = ?",
+        "roles" => "SELECT 1 FROM roles WHERE id = ? AND org_id = ?",
+        _ => "SELECT 1 FROM users WHERE id = ? AND org_id = ?",
+    };
+    let found: Option<i64> =
+        sqlx::query_scalar(sql).bind(id).bind(org_id).fetch_optional(&mut **tx).await?;
+    Ok(found.is_some())
+}
+
+async fn create_user_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    org: &Org,
+    user: &NewUser,
+) -> Result<std::result::Result<i64, UserRefusal>> {
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE org_id = ? AND lower(email) = lower(?)")
+            .bind(org.id)
+            .bind(&user.email)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if taken.is_some() {
+        return Ok(Err(UserRefusal::DuplicateEmail));
+    }
+    if !exists_in_org(tx, "profiles", org.id, user.profile_id).await? {
+        return Ok(Err(UserRefusal::ProfileNotFound));
+    }
+    if !exists_in_org(tx, "roles", org.id, user.role_id).await? {
+        return Ok(Err(UserRefusal::RoleNotFound));
+    }
+
+    let local: i64 = sqlx::query_scalar(
+        "UPDATE orgs SET next_local = next_local + 1 WHERE id = ? RETURNING next_local - 1",
+    )
+    .bind(org.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let id = ids::entity_id(org.prefix, local);
+    sqlx::query(
+        "INSERT INTO users (id, org_id, email, first_name, last_name, profile_id, role_id, \
+         created_by, created_at, modified_by, modified_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(org.id)
+    .bind(&user.email)
+    .bind(&user.first_name)
+    .bind(&user.last_name)
+    .bind(user.profile_id)
+    .bind(user.role_id)
+    .bind(user.by.id)
+    .bind(user.at)
+    .bind(user.by.id)
+    .bind(user.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(id))
+}
+
+async fn update_user_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    org: &Org,
+    update: &UserUpdate,
+) -> Result<std::result::Result<(), UserRefusal>> {
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT profile_id FROM users WHERE id = ? AND org_id = ?")
+            .bind(update.id)
+            .bind(org.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(current_profile) = current else {
+        return Ok(Err(UserRefusal::NotFound));
+    };
+    if let Some(profile_id) = update.profile_id {
+        if !exists_in_org(tx, "profiles", org.id, profile_id).await? {
+            return Ok(Err(UserRefusal::ProfileNotFound));
+        }
+        let primary: Option<i64> =
+            sqlx::query_scalar("SELECT primary_user_id FROM orgs WHERE id = ?")
+                .bind(org.id)
+                .fetch_one(&mut **tx)
+                .await?;
+        if primary == Some(update.id) && profile_id != current_profile {
+            return Ok(Err(UserRefusal::PrimaryContactProfile));
+        }
+    }
+    if let Some(role_id) = update.role_id
+        && !exists_in_org(tx, "roles", org.id, role_id).await?
+    {
+        return Ok(Err(UserRefusal::RoleNotFound));
+    }
+
+    sqlx::query(
+        "UPDATE users SET profile_id = COALESCE(?, profile_id), role_id = COALESCE(?, role_id), \
+         first_name = CASE WHEN ? THEN ? ELSE first_name END, \
+         last_name = COALESCE(?, last_name), modified_by = ?, modified_at = ? WHERE id = ?",
+    )
+    .bind(update.profile_id)
+    .bind(update.role_id)
+    .bind(update.first_name.is_some())
+    .bind(update.first_name.clone().flatten())
+    .bind(&update.last_name)
+    .bind(update.by.id)
+    .bind(update.at)
+    .bind(update.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(()))
+}
+
 fn org_from_row(row: &SqliteRow) -> Org {
     Org {
         id: row.get("org_id"),
@@ -169,11 +318,15 @@ async fn insert_org(
     let user_ids: Vec<i64> = (0..seed.users.len())
         .map(|i| ids::entity_id(prefix, first_user_local + i as i64))
         .collect();
-    let next_local = first_user_local + seed.users.len() as i64;
+    let first_role_local = first_user_local + seed.users.len() as i64;
+    let role_ids: Vec<i64> = (0..seed.roles.len())
+        .map(|i| ids::entity_id(prefix, first_role_local + i as i64))
+        .collect();
+    let next_local = first_role_local + seed.roles.len() as i64;
 
     sqlx::query(
         "INSERT INTO orgs (id, prefix, name, profile_limit, utc_offset_minutes, next_local, \
-         created_at, profiles_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         created_at, profiles_changed_at, primary_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(org.id)
     .bind(prefix)
@@ -183,8 +336,18 @@ async fn insert_org(
     .bind(next_local)
     .bind(now)
     .bind(now)
+    .bind(user_ids.first())
     .execute(&mut **tx)
     .await?;
+
+    for (name, id) in seed.roles.iter().zip(&role_ids) {
+        sqlx::query("INSERT INTO roles (id, org_id, name) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(org.id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
 
     // System profiles have no creator; their last modifier is the org's first user.
     let modified_by = user_ids.first().copied();
@@ -208,8 +371,8 @@ async fn insert_org(
     }
     for (user, id) in seed.users.iter().zip(&user_ids) {
         sqlx::query(
-            "INSERT INTO users (id, org_id, email, first_name, last_name, profile_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO users (id, org_id, email, first_name, last_name, profile_id, role_id, \
+             created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(org.id)
@@ -217,11 +380,13 @@ async fn insert_org(
         .bind(&user.first_name)
         .bind(&user.last_name)
         .bind(profile_ids[user.profile])
+        .bind(role_ids[user.role])
+        .bind(now)
         .bind(now)
         .execute(&mut **tx)
         .await?;
     }
-    Ok(CreatedOrg { org, profile_ids, user_ids })
+    Ok(CreatedOrg { org, profile_ids, user_ids, role_ids })
 }
 
 async fn clone_in(
@@ -433,6 +598,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn create_org(&self, seed: &OrgSeed, now: UnixTime) -> Result<CreatedOrg> {
+        let seed = seed.clone();
+        self.write(move |tx| Box::pin(async move { insert_org(tx, &seed, now).await })).await
+    }
+
     async fn users_by_email(&self, email: &str) -> Result<Vec<UserRecord>> {
         let rows = sqlx::query(
             "SELECT u.id, u.org_id, o.name AS org_name, u.email FROM users u \
@@ -553,6 +723,41 @@ impl Store for SqliteStore {
     ) -> Result<std::result::Result<u64, DeleteRefusal>> {
         let org = org.clone();
         self.write(move |tx| Box::pin(async move { delete_in(tx, &org, &deletion).await })).await
+    }
+
+    async fn list_users(&self, org: &Org) -> Result<Vec<User>> {
+        let sql = format!("{USER_SELECT} WHERE u.org_id = ? ORDER BY u.id");
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.id).fetch_all(&self.reader).await?;
+        Ok(rows.iter().map(user_from_row).collect())
+    }
+
+    async fn get_user(&self, org: &Org, id: i64) -> Result<Option<User>> {
+        let sql = format!("{USER_SELECT} WHERE u.org_id = ? AND u.id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.id)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(user_from_row))
+    }
+
+    async fn create_user(
+        &self,
+        org: &Org,
+        user: NewUser,
+    ) -> Result<std::result::Result<i64, UserRefusal>> {
+        let org = org.clone();
+        self.write(move |tx| Box::pin(async move { create_user_in(tx, &org, &user).await })).await
+    }
+
+    async fn update_user(
+        &self,
+        org: &Org,
+        update: UserUpdate,
+    ) -> Result<std::result::Result<(), UserRefusal>> {
+        let org = org.clone();
+        self.write(move |tx| Box::pin(async move { update_user_in(tx, &org, &update).await })).await
     }
 
     async fn profiles_changed_at(&self, org: &Org) -> Result<UnixTime> {
