@@ -6,14 +6,17 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
-use crate::config::{DEFAULT_DATABASE_URL, OrgCreateArgs, ServeArgs, TokenArgs};
+use crate::config::{
+    ClientCreateArgs, DEFAULT_DATABASE_URL, GrantArgs, OrgCreateArgs, ServeArgs, TokenArgs,
+};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::oauth::{self, TokenLimits};
 use crate::domain::scope;
 use crate::domain::seed::{self, STANDARD};
 use crate::domain::token;
 use crate::http::{self, AppState};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{CreatedOrg, NewToken, Store};
+use crate::store::{ClientRecord, CreatedOrg, GrantRecord, NewToken, Store};
 
 /// Opens the database named by `url`, applying migrations, and creates the demo org if the
 /// database holds no org yet (returned so that `serve` can say how to use it).
@@ -30,23 +33,56 @@ pub async fn open_store(
     Ok((Arc::new(store), seeded))
 }
 
-/// A server bound to its socket, ready to run.
+/// A server bound to its sockets, ready to run.
 pub struct Bound {
     pub local_addr: SocketAddr,
+    /// The accounts-only listener's address, when one was asked for.
+    pub accounts_addr: Option<SocketAddr>,
     pub seeded: Option<CreatedOrg>,
     listener: TcpListener,
+    accounts_listener: Option<TcpListener>,
     state: AppState,
 }
 
-/// Opens the store and binds the listener; the server is ready once this returns.
+/// Opens the store and binds the listeners; the server is ready once this returns.
 pub async fn bind(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Bound> {
     let (store, seeded) = open_store(&args.database, clock.as_ref()).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local_addr = listener.local_addr()?;
-    let state = AppState { store, clock, error_style: args.error_style };
-    Ok(Bound { local_addr, seeded, listener, state })
+    let accounts_listener = match args.accounts_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
+    let accounts_addr = accounts_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| base_url(local_addr));
+    let limits = TokenLimits {
+        access_tokens_per_refresh: args.access_tokens_per_refresh,
+        refreshes_per_window: args.refreshes_per_window,
+        window_secs: args.refresh_window_secs,
+        access_token_secs: args.access_token_secs,
+    };
+    let state = AppState {
+        store,
+        clock,
+        error_style: args.error_style,
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        limits,
+    };
+    Ok(Bound { local_addr, accounts_addr, seeded, listener, accounts_listener, state })
+}
+
+/// `http://ADDR`, with a wildcard address replaced by the loopback one clients can reach.
+fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+        ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 impl Bound {
@@ -60,9 +96,27 @@ impl Bound {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let accounts = self.accounts_listener.map(|listener| {
+            let app = http::accounts_router(self.state.clone());
+            let stopped = stopped.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, app).with_graceful_shutdown(signal(stopped)).await
+            })
+        });
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
         axum::serve(self.listener, http::router(self.state))
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(signal(stopped))
             .await?;
+        if let Some(accounts) = accounts {
+            accounts.await??;
+        }
         Ok(())
     }
 }
@@ -104,10 +158,7 @@ fn first_start_message(created: &CreatedOrg, args: &ServeArgs, addr: SocketAddr)
     } else {
         format!(" --database '{}'", args.database)
     };
-    let host =
-        if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-    let base =
-        format!("http://{}", SocketAddr::new(host.parse().unwrap_or(addr.ip()), addr.port()));
+    let base = base_url(addr);
     let standard = created.profile_ids[STANDARD];
     format!(
         "Created org \"{org}\" (id {org_id}) with users admin@example.com (Administrator) and \
@@ -176,6 +227,7 @@ pub async fn issue_token(
             scopes: request.scopes.to_vec(),
             created_at: now,
             expires_at: now + request.expires_in,
+            refresh_digest: None,
         })
         .await?;
     tracing::info!(token_id = %token::log_id(&minted.digest), user_id = user.id, "token minted");
@@ -195,4 +247,49 @@ pub async fn create_org(args: &OrgCreateArgs, clock: &dyn Clock) -> anyhow::Resu
     let created = store.create_org(&seed::new_org(name, &args.admin), clock.now()).await?;
     tracing::info!(org_id = created.org.id, "org created");
     Ok(created.org.id)
+}
+
+/// `crm-profiles client create`: returns the new client's id and secret.
+pub async fn create_client(
+    args: &ClientCreateArgs,
+    clock: &dyn Clock,
+) -> anyhow::Result<(String, String)> {
+    let (store, _) = open_store(&args.database, clock).await?;
+    let org = store.find_org(&args.org).await?.with_context(|| format!("no org {}", args.org))?;
+    let (client_id, secret) = oauth::new_client();
+    let record = ClientRecord {
+        client_id: client_id.clone(),
+        org_id: org.id,
+        secret_digest: token::digest(&secret),
+    };
+    store.insert_client(&record, &args.name, clock.now()).await?;
+    tracing::info!(client_id = %client_id, org_id = org.id, "client created");
+    Ok((client_id, secret))
+}
+
+/// `crm-profiles grant`: returns a single-use grant code.
+pub async fn create_grant(args: &GrantArgs, clock: &dyn Clock) -> anyhow::Result<String> {
+    let scopes = oauth::parse_scopes(&args.scope.join(","))
+        .context("scopes look like ZohoCRM.settings.profiles.ALL, separated by commas")?;
+    let (store, _) = open_store(&args.database, clock).await?;
+    let client = store
+        .client(&args.client_id)
+        .await?
+        .with_context(|| format!("no client {}", args.client_id))?;
+    let user = store
+        .users_by_email(&args.user)
+        .await?
+        .into_iter()
+        .find(|u| u.org_id == client.org_id)
+        .with_context(|| format!("{} is not a user of the client's org", args.user))?;
+
+    let code = token::mint();
+    let grant = GrantRecord {
+        client_id: client.client_id,
+        org_id: client.org_id,
+        user_id: user.id,
+        scopes,
+    };
+    store.insert_grant_code(code.digest, &grant, clock.now() + args.expires_in).await?;
+    Ok(code.token)
 }

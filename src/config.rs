@@ -27,6 +27,56 @@ pub enum Command {
     /// Manage orgs.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Print a single-use grant code for a user, as Zoho's console does for a self client.
+    Grant(GrantArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a self client for an org; prints its id, then its secret, one per line.
+    Create(ClientCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClientCreateArgs {
+    /// The org's id or name.
+    #[arg(long)]
+    pub org: String,
+
+    /// A name for the client.
+    #[arg(long)]
+    pub name: String,
+
+    /// Database URL, as for `serve`.
+    #[arg(long, env = "CRM_PROFILES_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GrantArgs {
+    /// The client the code is for.
+    #[arg(long)]
+    pub client_id: String,
+
+    /// Email of the user the tokens will act for; a user of the client's org.
+    #[arg(long)]
+    pub user: String,
+
+    /// Scopes to grant, separated by commas.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scope: Vec<String>,
+
+    /// Lifetime of the code in seconds.
+    #[arg(long, default_value_t = crate::domain::oauth::DEFAULT_CODE_SECS,
+          value_parser = clap::value_parser!(i64).range(1..=crate::domain::oauth::MAX_CODE_SECS))]
+    pub expires_in: i64,
+
+    /// Database URL, as for `serve`.
+    #[arg(long, env = "CRM_PROFILES_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +113,37 @@ pub struct ServeArgs {
     /// and the profile limit) or `oas` (400, limit code LICENSE_LIMIT_EXCEEDED).
     #[arg(long, env = "CRM_PROFILES_ERROR_STYLE", value_enum, default_value_t = ErrorStyle::Docs)]
     pub error_style: ErrorStyle,
+
+    /// This server's URL as clients reach it, handed to them as `api_domain` with every token.
+    /// Defaults to `http://` and the address it listens on.
+    #[arg(long, env = "CRM_PROFILES_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// A second address that serves only the accounts endpoints (`/oauth/v2/token…`), for
+    /// clients configured with separate accounts and API URLs. The main listener serves them
+    /// too.
+    #[arg(long, env = "CRM_PROFILES_ACCOUNTS_LISTEN")]
+    pub accounts_listen: Option<SocketAddr>,
+
+    /// Live access tokens one refresh token may have; minting another ends the oldest.
+    #[arg(long, env = "CRM_PROFILES_ACCESS_TOKENS_PER_REFRESH", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub access_tokens_per_refresh: i64,
+
+    /// Access tokens one refresh token may mint per window (see --refresh-window-secs).
+    #[arg(long, env = "CRM_PROFILES_REFRESHES_PER_WINDOW", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub refreshes_per_window: i64,
+
+    /// Length of the refresh rate window, in seconds.
+    #[arg(long, env = "CRM_PROFILES_REFRESH_WINDOW_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub refresh_window_secs: i64,
+
+    /// Lifetime of access tokens minted by the accounts endpoints, in seconds.
+    #[arg(long, env = "CRM_PROFILES_ACCESS_TOKEN_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub access_token_secs: i64,
 
     /// Log line format on standard error.
     #[arg(long, env = "CRM_PROFILES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use crm_profiles::app;
-use crm_profiles::config::{Cli, Command, LogFormat, OrgCommand};
+use crm_profiles::config::{Cli, ClientCommand, Command, LogFormat, OrgCommand};
 use crm_profiles::domain::clock::SystemClock;
 use tracing_subscriber::EnvFilter;
 
@@ -33,6 +33,16 @@ async fn main() -> ExitCode {
         Command::Token(args) => {
             init_logging(LogFormat::Text, "warn");
             app::mint_token(&args, &SystemClock).await.map(|token| println!("{token}"))
+        }
+        Command::Client(ClientCommand::Create(args)) => {
+            init_logging(LogFormat::Text, "warn");
+            app::create_client(&args, &SystemClock)
+                .await
+                .map(|(id, secret)| println!("{id}\n{secret}"))
+        }
+        Command::Grant(args) => {
+            init_logging(LogFormat::Text, "warn");
+            app::create_grant(&args, &SystemClock).await.map(|code| println!("{code}"))
         }
         Command::Org(OrgCommand::Create(args)) => {
             init_logging(LogFormat::Text, "warn");

@@ -64,13 +64,48 @@ CREATE TABLE users (
 CREATE INDEX users_by_email ON users (email);
 CREATE INDEX users_by_profile ON users (profile_id);
 
-CREATE TABLE access_tokens (
-    -- SHA-256 of the token; the token itself is never stored.
+-- Every secret below (client secret, grant code, refresh and access token) is stored as its
+-- SHA-256 digest; the clear text exists only in the answer that hands it out.
+
+CREATE TABLE oauth_clients (
+    client_id     TEXT    PRIMARY KEY,
+    secret_digest BLOB    NOT NULL,
+    org_id        INTEGER NOT NULL REFERENCES orgs (id),
+    name          TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE grant_codes (
     digest     BLOB    PRIMARY KEY,
+    client_id  TEXT    NOT NULL REFERENCES oauth_clients (client_id),
     org_id     INTEGER NOT NULL REFERENCES orgs (id),
     user_id    INTEGER NOT NULL REFERENCES users (id),
-    -- Granted scopes, separated by single spaces.
     scopes     TEXT    NOT NULL,
-    created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+CREATE TABLE refresh_tokens (
+    digest       BLOB    PRIMARY KEY,
+    client_id    TEXT    NOT NULL REFERENCES oauth_clients (client_id),
+    org_id       INTEGER NOT NULL REFERENCES orgs (id),
+    user_id      INTEGER NOT NULL REFERENCES users (id),
+    scopes       TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    -- The current rate window: when it began and how many access tokens were minted in it.
+    window_start INTEGER NOT NULL,
+    window_count INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE access_tokens (
+    digest         BLOB    PRIMARY KEY,
+    org_id         INTEGER NOT NULL REFERENCES orgs (id),
+    user_id        INTEGER NOT NULL REFERENCES users (id),
+    -- Granted scopes, separated by single spaces.
+    scopes         TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    -- The refresh token it was minted from, if any: revoking that ends this token too.
+    refresh_digest BLOB
+);
+
+CREATE INDEX access_tokens_by_refresh ON access_tokens (refresh_digest, created_at);

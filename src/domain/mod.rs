@@ -4,6 +4,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod ids;
 pub mod names;
+pub mod oauth;
 pub mod permissions;
 pub mod profile;
 pub mod scope;

@@ -40,6 +40,7 @@ pub struct Required {
 
 pub const PROFILES_PATH: &str = "ZohoCRM.settings.profiles";
 pub const USERS_PATH: &str = "ZohoCRM.users";
+pub const ORG_PATH: &str = "ZohoCRM.org";
 
 impl fmt::Display for Required {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -38,6 +38,14 @@ impl FromRequestParts<AppState> for Authed {
         }
 
         let caller = grant.caller;
+        if let Some(named) = parts.headers.get("x-crm-org") {
+            // Zoho documents X-CRM-ORG for choosing among a user's orgs; a token here belongs
+            // to one org, so the header can only confirm it.
+            let org_id = caller.org.id.to_string();
+            if named.to_str().ok().map(str::trim) != Some(org_id.as_str()) {
+                return Err(ApiError::org_mismatch());
+            }
+        }
         let span = tracing::Span::current();
         span.record("org_id", caller.org.id);
         span.record("user_id", caller.user.id);

@@ -229,6 +229,12 @@ impl ApiError {
         Self::new(ErrorKind::InvalidData("invalid data".into())).detail("param_name", param_name)
     }
 
+    /// An `X-CRM-ORG` header naming an org the token does not belong to.
+    pub fn org_mismatch() -> Self {
+        Self::new(ErrorKind::InvalidData("the token does not belong to the org given".into()))
+            .detail("header_name", "X-CRM-ORG")
+    }
+
     pub fn transfer_to_missing() -> Self {
         Self::new(ErrorKind::TransferToMissing)
     }

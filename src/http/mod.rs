@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod error;
+pub mod oauth;
+pub mod org;
 pub mod profiles;
 pub mod users;
 pub mod version;
@@ -28,6 +30,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::domain::clock::Clock;
+use crate::domain::oauth::TokenLimits;
 use crate::store::Store;
 use error::{ApiError, ErrorStyle, json_response};
 use version::Version;
@@ -38,6 +41,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub error_style: ErrorStyle,
+    /// This server's URL as clients reach it; handed out as `api_domain` with tokens.
+    pub public_url: String,
+    pub limits: TokenLimits,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,27 +60,53 @@ pub fn router(state: AppState) -> Router {
                 .delete(profiles::delete),
         )
         .route("/crm/{version}/settings/profiles/{id}/actions/clone", post(profiles::clone))
+        .route("/crm/{version}/org", get(org::get))
         .route("/crm/{version}/users", get(users::list).post(users::create))
         .route("/crm/{version}/users/{id}", get(users::get_one).put(users::update))
         .route("/health", get(health))
+        .merge(accounts_routes())
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_method)
         .layer(DefaultBodyLimit::max(profiles::MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state);
 
-    api.layer(CatchPanicLayer::custom(|_| {
-        ApiError::internal(&"a handler panicked").render(ErrorStyle::default())
-    }))
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(request_span)
-            .on_request(())
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    )
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-    .layer(SetRequestIdLayer::new(REQUEST_ID, SequentialIds::default()))
-    .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
+    with_common_layers(api)
+}
+
+/// Layers every listener shares: panics become Zoho's 500, one span per request with its id,
+/// and the Authorization header is marked sensitive.
+fn with_common_layers(router: Router) -> Router {
+    router
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal(&"a handler panicked").render(ErrorStyle::default())
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, SequentialIds::default()))
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
+}
+
+/// The accounts server's routes, served on the main listener and, when configured, on one of
+/// their own ([`accounts_router`]).
+fn accounts_routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/v2/token", post(oauth::token))
+        .route("/oauth/v2/token/revoke", post(oauth::revoke))
+}
+
+/// The accounts server alone, for a listener of its own.
+pub fn accounts_router(state: AppState) -> Router {
+    let accounts = accounts_routes()
+        .fallback(invalid_url)
+        .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .with_state(state);
+    with_common_layers(accounts)
 }
 
 /// One span per request; ids are filled in as they become known. Neither headers nor the query

@@ -54,6 +54,33 @@ pub struct NewToken {
     pub scopes: Vec<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// The refresh token this access token was minted from, if any.
+    pub refresh_digest: Option<TokenDigest>,
+}
+
+/// An OAuth client; only the digest of its secret is kept.
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub org_id: i64,
+    pub secret_digest: TokenDigest,
+}
+
+/// What a grant code or a refresh token grants.
+#[derive(Debug, Clone)]
+pub struct GrantRecord {
+    pub client_id: String,
+    pub org_id: i64,
+    pub user_id: i64,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    /// Unknown or revoked.
+    Unknown,
+    /// More access tokens asked for in the current window than the limits allow.
+    Throttled,
 }
 
 /// What a stored token grants, whether or not it has expired.
@@ -73,6 +100,53 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates an org with its system profiles, roles and first users.
     async fn create_org(&self, seed: &OrgSeed, now: UnixTime) -> Result<CreatedOrg>;
+
+    /// An org by id or by name (ignoring case).
+    async fn find_org(&self, id_or_name: &str) -> Result<Option<Org>>;
+
+    async fn insert_client(&self, client: &ClientRecord, name: &str, now: UnixTime) -> Result<()>;
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>>;
+
+    async fn insert_grant_code(
+        &self,
+        digest: TokenDigest,
+        grant: &GrantRecord,
+        expires_at: UnixTime,
+    ) -> Result<()>;
+
+    /// Deletes the code and returns what it granted if it existed and had not expired: a code
+    /// works once, whoever asks first.
+    async fn consume_grant_code(
+        &self,
+        digest: &TokenDigest,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>>;
+
+    /// Stores a refresh token and its first access token together.
+    async fn insert_refresh_token(
+        &self,
+        digest: TokenDigest,
+        grant: &GrantRecord,
+        first_access: NewToken,
+    ) -> Result<()>;
+
+    async fn refresh_grant(&self, digest: &TokenDigest) -> Result<Option<GrantRecord>>;
+
+    /// Mints an access token from a refresh token within `limits`, ending the oldest live
+    /// access tokens of that refresh token beyond the allowed number.
+    async fn mint_from_refresh(
+        &self,
+        access: NewToken,
+        limits: crate::domain::oauth::TokenLimits,
+    ) -> Result<std::result::Result<(), RefreshRefusal>>;
+
+    /// Ends a refresh token (and every access token minted from it) or an access token.
+    /// Returns whether the token existed.
+    async fn revoke(&self, digest: &TokenDigest) -> Result<bool>;
+
+    /// The org's primary contact, who acts for client-credentials tokens.
+    async fn primary_user(&self, org_id: i64) -> Result<Option<i64>>;
 
     async fn users_by_email(&self, email: &str) -> Result<Vec<UserRecord>>;
 

@@ -18,10 +18,14 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{CreatedOrg, NewToken, Result, Store, StoreError, TokenGrant, UserRecord};
+use super::{
+    ClientRecord, CreatedOrg, GrantRecord, NewToken, RefreshRefusal, Result, Store, StoreError,
+    TokenGrant, UserRecord,
+};
 use crate::domain::catalogue::{PermissionSet, catalogue};
 use crate::domain::clock::UnixTime;
 use crate::domain::ids;
+use crate::domain::oauth::TokenLimits;
 use crate::domain::permissions;
 use crate::domain::profile::{
     Caller, CloneRefusal, CloneRequest, DeleteRefusal, Org, Profile, ProfileDeletion,
@@ -264,6 +268,91 @@ async fn update_user_in(
     .execute(&mut **tx)
     .await?;
     Ok(Ok(()))
+}
+
+async fn insert_access_token(
+    tx: &mut Transaction<'static, Sqlite>,
+    token: &NewToken,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO access_tokens (digest, org_id, user_id, scopes, created_at, expires_at, \
+         refresh_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&token.digest.0[..])
+    .bind(token.org_id)
+    .bind(token.user_id)
+    .bind(token.scopes.join(" "))
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .bind(token.refresh_digest.as_ref().map(|d| d.0.to_vec()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn mint_from_refresh_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    access: &NewToken,
+    limits: TokenLimits,
+) -> Result<std::result::Result<(), RefreshRefusal>> {
+    let Some(refresh) = access.refresh_digest else {
+        return Ok(Err(RefreshRefusal::Unknown));
+    };
+    let key = &refresh.0[..];
+    let window =
+        sqlx::query("SELECT window_start, window_count FROM refresh_tokens WHERE digest = ?")
+            .bind(key)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(window) = window else {
+        return Ok(Err(RefreshRefusal::Unknown));
+    };
+    let (start, count): (i64, i64) = (window.get("window_start"), window.get("window_count"));
+    let (start, count) = if access.created_at - start >= limits.window_secs {
+        (access.created_at, 0)
+    } else {
+        (start, count)
+    };
+    if count >= limits.refreshes_per_window {
+        return Ok(Err(RefreshRefusal::Throttled));
+    }
+    sqlx::query("UPDATE refresh_tokens SET window_start = ?, window_count = ? WHERE digest = ?")
+        .bind(start)
+        .bind(count + 1)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    insert_access_token(tx, access).await?;
+    // Beyond the allowed number of live tokens, the oldest end, as Zoho's do.
+    sqlx::query(
+        "DELETE FROM access_tokens WHERE refresh_digest = ? AND digest NOT IN (\
+         SELECT digest FROM access_tokens WHERE refresh_digest = ? \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+    )
+    .bind(key)
+    .bind(key)
+    .bind(limits.access_tokens_per_refresh)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(()))
+}
+
+fn grant_from_row(row: &SqliteRow) -> GrantRecord {
+    let scopes: String = row.get("scopes");
+    GrantRecord {
+        client_id: row.get("client_id"),
+        org_id: row.get("org_id"),
+        user_id: row.get("user_id"),
+        scopes: scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    }
+}
+
+fn digest_column(row: &SqliteRow, column: &str) -> Result<TokenDigest> {
+    let bytes: Vec<u8> = row.get(column);
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{column} is not a SHA-256 digest")))?;
+    Ok(TokenDigest(array))
 }
 
 fn org_from_row(row: &SqliteRow) -> Org {
@@ -623,24 +712,189 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, token: NewToken) -> Result<()> {
+        self.write(move |tx| Box::pin(async move { insert_access_token(tx, &token).await })).await
+    }
+
+    async fn find_org(&self, id_or_name: &str) -> Result<Option<Org>> {
+        let row = sqlx::query(
+            "SELECT id AS org_id, prefix, name AS org_name, profile_limit, utc_offset_minutes \
+             FROM orgs WHERE CAST(id AS TEXT) = ? OR lower(name) = lower(?) ORDER BY id LIMIT 1",
+        )
+        .bind(id_or_name)
+        .bind(id_or_name)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(org_from_row))
+    }
+
+    async fn insert_client(&self, client: &ClientRecord, name: &str, now: UnixTime) -> Result<()> {
+        let (client, name) = (client.clone(), name.to_owned());
         self.write(move |tx| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO access_tokens (digest, org_id, user_id, scopes, created_at, expires_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO oauth_clients (client_id, secret_digest, org_id, name, created_at) \
+                     VALUES (?, ?, ?, ?, ?)",
                 )
-                .bind(&token.digest.0[..])
-                .bind(token.org_id)
-                .bind(token.user_id)
-                .bind(token.scopes.join(" "))
-                .bind(token.created_at)
-                .bind(token.expires_at)
+                .bind(&client.client_id)
+                .bind(&client.secret_digest.0[..])
+                .bind(client.org_id)
+                .bind(&name)
+                .bind(now)
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
             })
         })
         .await
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
+        let row = sqlx::query(
+            "SELECT client_id, org_id, secret_digest FROM oauth_clients WHERE client_id = ?",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(ClientRecord {
+                client_id: row.get("client_id"),
+                org_id: row.get("org_id"),
+                secret_digest: digest_column(&row, "secret_digest")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_grant_code(
+        &self,
+        digest: TokenDigest,
+        grant: &GrantRecord,
+        expires_at: UnixTime,
+    ) -> Result<()> {
+        let grant = grant.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO grant_codes (digest, client_id, org_id, user_id, scopes, \
+                     expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&digest.0[..])
+                .bind(&grant.client_id)
+                .bind(grant.org_id)
+                .bind(grant.user_id)
+                .bind(grant.scopes.join(" "))
+                .bind(expires_at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn consume_grant_code(
+        &self,
+        digest: &TokenDigest,
+        now: UnixTime,
+    ) -> Result<Option<GrantRecord>> {
+        let digest = *digest;
+        self.write(move |tx| {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "DELETE FROM grant_codes WHERE digest = ? \
+                     RETURNING client_id, org_id, user_id, scopes, expires_at",
+                )
+                .bind(&digest.0[..])
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let expires_at: i64 = row.get("expires_at");
+                Ok((expires_at > now).then(|| grant_from_row(&row)))
+            })
+        })
+        .await
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        digest: TokenDigest,
+        grant: &GrantRecord,
+        first_access: NewToken,
+    ) -> Result<()> {
+        let grant = grant.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (digest, client_id, org_id, user_id, scopes, \
+                     created_at, window_start, window_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                )
+                .bind(&digest.0[..])
+                .bind(&grant.client_id)
+                .bind(grant.org_id)
+                .bind(grant.user_id)
+                .bind(grant.scopes.join(" "))
+                .bind(first_access.created_at)
+                .bind(first_access.created_at)
+                .execute(&mut **tx)
+                .await?;
+                insert_access_token(tx, &first_access).await
+            })
+        })
+        .await
+    }
+
+    async fn refresh_grant(&self, digest: &TokenDigest) -> Result<Option<GrantRecord>> {
+        let row = sqlx::query(
+            "SELECT client_id, org_id, user_id, scopes FROM refresh_tokens WHERE digest = ?",
+        )
+        .bind(&digest.0[..])
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(grant_from_row))
+    }
+
+    async fn mint_from_refresh(
+        &self,
+        access: NewToken,
+        limits: TokenLimits,
+    ) -> Result<std::result::Result<(), RefreshRefusal>> {
+        self.write(move |tx| {
+            Box::pin(async move { mint_from_refresh_in(tx, &access, limits).await })
+        })
+        .await
+    }
+
+    async fn revoke(&self, digest: &TokenDigest) -> Result<bool> {
+        let digest = *digest;
+        self.write(move |tx| {
+            Box::pin(async move {
+                let key = &digest.0[..];
+                let refresh = sqlx::query("DELETE FROM refresh_tokens WHERE digest = ?")
+                    .bind(key)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                let access =
+                    sqlx::query("DELETE FROM access_tokens WHERE digest = ? OR refresh_digest = ?")
+                        .bind(key)
+                        .bind(key)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                Ok(refresh + access > 0)
+            })
+        })
+        .await
+    }
+
+    async fn primary_user(&self, org_id: i64) -> Result<Option<i64>> {
+        let id = sqlx::query_scalar("SELECT primary_user_id FROM orgs WHERE id = ?")
+            .bind(org_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(id.flatten())
     }
 
     async fn token_grant(&self, digest: &TokenDigest) -> Result<Option<TokenGrant>> {

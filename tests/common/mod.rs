@@ -57,6 +57,12 @@ impl TestApp {
             database: format!("sqlite://{}", db_path.display()),
             error_style: style,
             log_format: crm_profiles::config::LogFormat::Text,
+            public_url: None,
+            accounts_listen: None,
+            access_tokens_per_refresh: 10,
+            refreshes_per_window: 10,
+            refresh_window_secs: 600,
+            access_token_secs: 3600,
         };
         let bound = app::bind(&args, Arc::new(clock.clone())).await.expect("server starts");
         let org = match (bound.seeded.clone(), org) {
@@ -215,5 +221,82 @@ pub fn redact(value: &Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
         other => other.clone(),
+    }
+}
+
+/// Checks that `body`, the answer of GET /settings/profiles/{id}, holds one whole profile: as
+/// many permission entries as `reference` (another such answer, e.g. Administrator's), each with
+/// an id and a boolean `enabled`, and the same sections, which every profile shares.
+pub fn assert_whole_profile(body: &Value, reference: &Value) {
+    let profiles = body["profiles"].as_array().unwrap_or_else(|| panic!("no profiles: {body}"));
+    assert_eq!(profiles.len(), 1, "{body}");
+    let profile = &profiles[0];
+    let reference = &reference["profiles"][0];
+    let permissions = profile["permissions_details"].as_array().expect("permissions_details");
+    let expected = reference["permissions_details"].as_array().expect("reference permissions");
+    assert!(!expected.is_empty());
+    assert_eq!(permissions.len(), expected.len(), "profile {}", profile["id"]);
+    for entry in permissions {
+        assert!(entry["id"].is_string() && entry["enabled"].is_boolean(), "{entry}");
+    }
+    let sections = profile["sections"].as_array().expect("sections");
+    assert!(!sections.is_empty(), "profile {} has no sections", profile["id"]);
+    assert_eq!(profile["sections"], reference["sections"], "profile {}", profile["id"]);
+}
+
+/// The other write methods, mirroring [`TestApp::post`], and reads of answers without a body.
+impl TestApp {
+    /// PUTs `body` as Zoho's SDKs do: no Content-Type header.
+    pub async fn put(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, token, body).await
+    }
+
+    /// PATCHes `body`, with no Content-Type header.
+    pub async fn patch(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, token, body).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, token, "").await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"))
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    /// GETs `path` with extra `headers`; returns the status, the Content-Type if any and the raw
+    /// body, for answers that may carry no JSON (204, 304).
+    pub async fn get_raw(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
+        let mut request = self
+            .client
+            .get(self.url(path))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+        (status, content_type, response.text().await.expect("body"))
     }
 }
