@@ -15,22 +15,40 @@ use crate::domain::scope;
 use crate::domain::seed::{self, STANDARD};
 use crate::domain::token;
 use crate::http::{self, AppState};
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{ClientRecord, CreatedOrg, GrantRecord, NewToken, Store};
+use crate::store::{ClientRecord, CreatedOrg, GrantRecord, NewToken, Store, StoreSettings};
 
 /// Opens the database named by `url`, applying migrations, and creates the demo org if the
 /// database holds no org yet (returned so that `serve` can say how to use it).
 pub async fn open_store(
     url: &str,
+    settings: &StoreSettings,
     clock: &dyn Clock,
 ) -> anyhow::Result<(Arc<dyn Store>, Option<CreatedOrg>)> {
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        bail!("PostgreSQL is not supported yet; use an sqlite:// URL or a file path");
-    }
-    let store =
-        SqliteStore::open(url).await.with_context(|| format!("cannot open database {url}"))?;
+    let store: Arc<dyn Store> = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PgStore::open(url, settings).await;
+        Arc::new(store.with_context(|| format!("cannot open database {}", redact_url(url)))?)
+    } else {
+        let store = SqliteStore::open(url).await;
+        Arc::new(store.with_context(|| format!("cannot open database {url}"))?)
+    };
     let seeded = store.seed_if_empty(&seed::demo_org(), clock.now()).await?;
-    Ok((Arc::new(store), seeded))
+    Ok((store, seeded))
+}
+
+/// A database URL fit for messages and logs: any password replaced.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// A server bound to its sockets, ready to run.
@@ -46,7 +64,8 @@ pub struct Bound {
 
 /// Opens the store and binds the listeners; the server is ready once this returns.
 pub async fn bind(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Bound> {
-    let (store, seeded) = open_store(&args.database, clock.as_ref()).await?;
+    let (store, seeded) =
+        open_store(&args.database, &args.store_settings(), clock.as_ref()).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -124,7 +143,7 @@ impl Bound {
 /// `crm-profiles serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bound = bind(&args, Arc::new(SystemClock)).await?;
-    tracing::info!(addr = %bound.local_addr, database = %args.database, "crm-profiles is ready");
+    tracing::info!(addr = %bound.local_addr, database = %redact_url(&args.database), "crm-profiles is ready");
     if let Some(created) = &bound.seeded {
         println!("{}", first_start_message(created, &args, bound.local_addr));
     }
@@ -182,7 +201,7 @@ pub async fn mint_token(args: &TokenArgs, clock: &dyn Clock) -> anyhow::Result<S
             bail!("'{s}' is not a scope; scopes look like ZohoCRM.settings.profiles.ALL");
         }
     }
-    let (store, _) = open_store(&args.database, clock).await?;
+    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
     let grant = TokenRequest {
         email: &args.user,
         org: args.org.as_deref(),
@@ -243,7 +262,7 @@ pub async fn create_org(args: &OrgCreateArgs, clock: &dyn Clock) -> anyhow::Resu
     if !crate::domain::user::is_valid_email(&args.admin) {
         bail!("'{}' is not an email address", args.admin);
     }
-    let (store, _) = open_store(&args.database, clock).await?;
+    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
     let created = store.create_org(&seed::new_org(name, &args.admin), clock.now()).await?;
     tracing::info!(org_id = created.org.id, "org created");
     Ok(created.org.id)
@@ -254,34 +273,73 @@ pub async fn create_client(
     args: &ClientCreateArgs,
     clock: &dyn Clock,
 ) -> anyhow::Result<(String, String)> {
-    let (store, _) = open_store(&args.database, clock).await?;
-    let org = store.find_org(&args.org).await?.with_context(|| format!("no org {}", args.org))?;
+    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
+    add_client(store.as_ref(), &args.org, &args.name, clock.now()).await
+}
+
+/// Creates a self client for the org named by `org` (its id or name); returns the client's id
+/// and secret, the only time the secret exists in clear.
+pub async fn add_client(
+    store: &dyn Store,
+    org: &str,
+    name: &str,
+    now: i64,
+) -> anyhow::Result<(String, String)> {
+    let org = store.find_org(org).await?.with_context(|| format!("no org {org}"))?;
     let (client_id, secret) = oauth::new_client();
     let record = ClientRecord {
         client_id: client_id.clone(),
         org_id: org.id,
         secret_digest: token::digest(&secret),
     };
-    store.insert_client(&record, &args.name, clock.now()).await?;
+    store.insert_client(&record, name, now).await?;
     tracing::info!(client_id = %client_id, org_id = org.id, "client created");
     Ok((client_id, secret))
 }
 
 /// `crm-profiles grant`: returns a single-use grant code.
 pub async fn create_grant(args: &GrantArgs, clock: &dyn Clock) -> anyhow::Result<String> {
-    let scopes = oauth::parse_scopes(&args.scope.join(","))
-        .context("scopes look like ZohoCRM.settings.profiles.ALL, separated by commas")?;
-    let (store, _) = open_store(&args.database, clock).await?;
+    // Checked before the database is opened, so that a typo creates no file.
+    oauth::parse_scopes(&args.scope.join(",")).context(SCOPES_HINT)?;
+    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
+    let request = GrantRequest {
+        client_id: &args.client_id,
+        email: &args.user,
+        scopes: &args.scope,
+        expires_in: args.expires_in,
+    };
+    issue_grant_code(store.as_ref(), &request, clock.now()).await
+}
+
+const SCOPES_HINT: &str = "scopes look like ZohoCRM.settings.profiles.ALL, separated by commas";
+
+/// What a grant code is asked for.
+pub struct GrantRequest<'a> {
+    pub client_id: &'a str,
+    /// The user the tokens will act for; a user of the client's org.
+    pub email: &'a str,
+    pub scopes: &'a [String],
+    /// Lifetime of the code in seconds.
+    pub expires_in: i64,
+}
+
+/// Stores a single-use grant code and returns its clear text, the only time it exists.
+pub async fn issue_grant_code(
+    store: &dyn Store,
+    request: &GrantRequest<'_>,
+    now: i64,
+) -> anyhow::Result<String> {
+    let scopes = oauth::parse_scopes(&request.scopes.join(",")).context(SCOPES_HINT)?;
     let client = store
-        .client(&args.client_id)
+        .client(request.client_id)
         .await?
-        .with_context(|| format!("no client {}", args.client_id))?;
+        .with_context(|| format!("no client {}", request.client_id))?;
     let user = store
-        .users_by_email(&args.user)
+        .users_by_email(request.email)
         .await?
         .into_iter()
         .find(|u| u.org_id == client.org_id)
-        .with_context(|| format!("{} is not a user of the client's org", args.user))?;
+        .with_context(|| format!("{} is not a user of the client's org", request.email))?;
 
     let code = token::mint();
     let grant = GrantRecord {
@@ -290,6 +348,6 @@ pub async fn create_grant(args: &GrantArgs, clock: &dyn Clock) -> anyhow::Result
         user_id: user.id,
         scopes,
     };
-    store.insert_grant_code(code.digest, &grant, clock.now() + args.expires_in).await?;
+    store.insert_grant_code(code.digest, &grant, now + request.expires_in).await?;
     Ok(code.token)
 }

@@ -105,7 +105,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_PROFILES_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
 
-    /// Database URL: sqlite://PATH (created if missing) or a plain file path.
+    /// Database URL: sqlite://PATH (created if missing), a plain file path, or
+    /// postgres://USER@HOST:PORT/DATABASE for several nodes sharing one database.
     #[arg(long, env = "CRM_PROFILES_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database: String,
 
@@ -145,6 +146,16 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub access_token_secs: i64,
 
+    /// Most database connections this node opens (PostgreSQL; SQLite writes through one).
+    #[arg(long, env = "CRM_PROFILES_DB_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: u32,
+
+    /// Longest a database statement may run, in milliseconds, before PostgreSQL cancels it.
+    #[arg(long, env = "CRM_PROFILES_DB_STATEMENT_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_statement_timeout_ms: u64,
+
     /// Log line format on standard error.
     #[arg(long, env = "CRM_PROFILES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -178,4 +189,14 @@ pub struct TokenArgs {
     /// Database URL, as for `serve`.
     #[arg(long, env = "CRM_PROFILES_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database: String,
+}
+
+impl ServeArgs {
+    pub fn store_settings(&self) -> crate::store::StoreSettings {
+        crate::store::StoreSettings {
+            max_connections: self.db_max_connections,
+            statement_timeout: std::time::Duration::from_millis(self.db_statement_timeout_ms),
+            ..crate::store::StoreSettings::default()
+        }
+    }
 }

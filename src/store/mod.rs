@@ -4,6 +4,7 @@
 //! inside one transaction of the implementation, so it holds under any concurrency. The domain
 //! decides what to ask; the store makes the answer atomic.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -28,6 +29,28 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Connection settings of a store; the SQLite store uses them for its readers only.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// Longest a statement may run before the database cancels it (PostgreSQL).
+    pub statement_timeout: std::time::Duration,
+    /// Longest a request waits for a free connection; past it the request fails, and /health
+    /// reports the database as unavailable.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            statement_timeout: std::time::Duration::from_secs(10),
+            acquire_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
 
 /// An org just created, with the ids of its seeded profiles and users in seed order.
 #[derive(Debug, Clone)]

@@ -826,9 +826,11 @@ impl Store for SqliteStore {
         let grant = grant.clone();
         self.write(move |tx| {
             Box::pin(async move {
+                // The window counts access tokens minted *from* the refresh token; the one
+                // handed out with it by the code exchange is not one of them.
                 sqlx::query(
                     "INSERT INTO refresh_tokens (digest, client_id, org_id, user_id, scopes, \
-                     created_at, window_start, window_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                     created_at, window_start, window_count) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                 )
                 .bind(&digest.0[..])
                 .bind(&grant.client_id)

@@ -1,4 +1,8 @@
-//! A test app: the real server on 127.0.0.1 port 0, over a fresh SQLite file, driven over HTTP.
+//! A test app: the real server on 127.0.0.1 port 0, over a fresh database, driven over HTTP.
+//!
+//! The database is a fresh SQLite file, or, when `CRM_PROFILES_TEST_POSTGRES` holds the URL of
+//! a PostgreSQL server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), a fresh database
+//! created on it for each test: `scripts/test` runs the suite both ways.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -26,7 +30,10 @@ pub struct TestApp {
     /// The demo org created on the first start; kept across restarts.
     pub org: CreatedOrg,
     pub style: ErrorStyle,
+    /// The SQLite file, when the backend is SQLite.
     pub db_path: PathBuf,
+    /// The database the server uses, SQLite or PostgreSQL.
+    pub database_url: String,
     dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -42,11 +49,17 @@ impl TestApp {
 
     pub async fn spawn_with(style: ErrorStyle) -> Self {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-        Self::start(dir, style, ManualClock::new(START), None).await
+        let database_url = fresh_database(&dir).await;
+        Self::start(dir, database_url, style, ManualClock::new(START), None).await
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
     }
 
     async fn start(
         dir: Arc<tempfile::TempDir>,
+        database_url: String,
         style: ErrorStyle,
         clock: ManualClock,
         org: Option<CreatedOrg>,
@@ -54,7 +67,7 @@ impl TestApp {
         let db_path = dir.path().join("crm-profiles.db");
         let args = ServeArgs {
             listen: "127.0.0.1:0".parse().unwrap(),
-            database: format!("sqlite://{}", db_path.display()),
+            database: database_url.clone(),
             error_style: style,
             log_format: crm_profiles::config::LogFormat::Text,
             public_url: None,
@@ -63,6 +76,8 @@ impl TestApp {
             refreshes_per_window: 10,
             refresh_window_secs: 600,
             access_token_secs: 3600,
+            db_max_connections: 10,
+            db_statement_timeout_ms: 10_000,
         };
         let bound = app::bind(&args, Arc::new(clock.clone())).await.expect("server starts");
         let org = match (bound.seeded.clone(), org) {
@@ -91,6 +106,7 @@ impl TestApp {
             org,
             style,
             db_path,
+            database_url,
             dir,
             stop: Some(stop),
             server: Some(server),
@@ -117,7 +133,8 @@ impl TestApp {
         self.stop.take().unwrap().send(()).ok();
         self.server.take().unwrap().await.unwrap();
         let dir = self.dir.clone();
-        Self::start(dir, self.style, self.clock.clone(), Some(self.org.clone())).await
+        let url = self.database_url.clone();
+        Self::start(dir, url, self.style, self.clock.clone(), Some(self.org.clone())).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -188,6 +205,36 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["profiles"].as_array().unwrap().clone()
     }
+}
+
+/// The environment variable naming the PostgreSQL server to test against.
+pub const POSTGRES_ENV: &str = "CRM_PROFILES_TEST_POSTGRES";
+
+/// A URL for an empty database: an SQLite file in `dir`, or a new PostgreSQL database when
+/// [`POSTGRES_ENV`] is set.
+pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+        return format!("sqlite://{}", dir.path().join("crm-profiles.db").display());
+    };
+    use sqlx::Connection;
+    let name = format!("crm_test_{}_{:08x}", std::process::id(), rand_suffix());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
+    format!("{base}/{name}")
+}
+
+fn rand_suffix() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos ^ NEXT.fetch_add(0x9e37_79b9, Ordering::Relaxed)
 }
 
 /// Status and JSON body of a response; a body that is not JSON fails the test, since every
