@@ -128,6 +128,12 @@ impl TestApp {
         panic!("server never became ready");
     }
 
+    /// Another node serving the same database, as behind a load balancer.
+    pub async fn another_node(&self) -> Self {
+        let (dir, url) = (self.dir.clone(), self.database_url.clone());
+        Self::start(dir, url, self.style, self.clock.clone(), Some(self.org.clone())).await
+    }
+
     /// Stops the server (finishing requests in flight) and starts a new one on the same file.
     pub async fn restart(mut self) -> Self {
         self.stop.take().unwrap().send(()).ok();
