@@ -26,15 +26,20 @@ pub async fn open_store(
     settings: &StoreSettings,
     clock: &dyn Clock,
 ) -> anyhow::Result<(Arc<dyn Store>, Option<CreatedOrg>)> {
-    let store: Arc<dyn Store> = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PgStore::open(url, settings).await;
-        Arc::new(store.with_context(|| format!("cannot open database {}", redact_url(url)))?)
-    } else {
-        let store = SqliteStore::open(url).await;
-        Arc::new(store.with_context(|| format!("cannot open database {url}"))?)
-    };
+    let store = migrate(url, settings).await?;
     let seeded = store.seed_if_empty(&seed::demo_org(), clock.now()).await?;
     Ok((store, seeded))
+}
+
+/// Opens the database named by `url` and applies pending migrations (`crm-profiles migrate`).
+pub async fn migrate(url: &str, settings: &StoreSettings) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PgStore::open(url, settings).await;
+        Ok(Arc::new(store.with_context(|| format!("cannot open database {}", redact_url(url)))?))
+    } else {
+        let store = SqliteStore::open(url).await;
+        Ok(Arc::new(store.with_context(|| format!("cannot open database {url}"))?))
+    }
 }
 
 /// A database URL fit for messages and logs: any password replaced.

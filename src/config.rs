@@ -32,6 +32,15 @@ pub enum Command {
     Client(ClientCommand),
     /// Print a single-use grant code for a user, as Zoho's console does for a self client.
     Grant(GrantArgs),
+    /// Apply pending database migrations and exit (`serve` also applies them at start).
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// Database URL, as for `serve`.
+    #[arg(long, env = "CRM_PROFILES_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
 }
 
 #[derive(Debug, Subcommand)]

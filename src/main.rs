@@ -44,6 +44,11 @@ async fn main() -> ExitCode {
             init_logging(LogFormat::Text, "warn");
             app::create_grant(&args, &SystemClock).await.map(|code| println!("{code}"))
         }
+        Command::Migrate(args) => {
+            init_logging(LogFormat::Text, "warn");
+            let settings = crm_profiles::store::StoreSettings::default();
+            app::migrate(&args.database, &settings).await.map(|_| println!("migrations applied"))
+        }
         Command::Org(OrgCommand::Create(args)) => {
             init_logging(LogFormat::Text, "warn");
             app::create_org(&args, &SystemClock).await.map(|id| println!("{id}"))

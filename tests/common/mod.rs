@@ -65,20 +65,8 @@ impl TestApp {
         org: Option<CreatedOrg>,
     ) -> Self {
         let db_path = dir.path().join("crm-profiles.db");
-        let args = ServeArgs {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database: database_url.clone(),
-            error_style: style,
-            log_format: crm_profiles::config::LogFormat::Text,
-            public_url: None,
-            accounts_listen: None,
-            access_tokens_per_refresh: 10,
-            refreshes_per_window: 10,
-            refresh_window_secs: 600,
-            access_token_secs: 3600,
-            db_max_connections: 10,
-            db_statement_timeout_ms: 10_000,
-        };
+        let mut args = serve_args(&database_url);
+        args.error_style = style;
         let bound = app::bind(&args, Arc::new(clock.clone())).await.expect("server starts");
         let org = match (bound.seeded.clone(), org) {
             (Some(seeded), None) => seeded,
@@ -210,6 +198,24 @@ impl TestApp {
         let (status, body) = self.get("/crm/v8/settings/profiles", token).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["profiles"].as_array().unwrap().clone()
+    }
+}
+
+/// `serve` options as the tests use them: port 0, the given database, defaults elsewhere.
+pub fn serve_args(database_url: &str) -> ServeArgs {
+    ServeArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: database_url.to_owned(),
+        error_style: ErrorStyle::Docs,
+        log_format: crm_profiles::config::LogFormat::Text,
+        public_url: None,
+        accounts_listen: None,
+        access_tokens_per_refresh: 10,
+        refreshes_per_window: 10,
+        refresh_window_secs: 600,
+        access_token_secs: 3600,
+        db_max_connections: 10,
+        db_statement_timeout_ms: 10_000,
     }
 }
 
