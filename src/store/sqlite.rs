@@ -16,7 +16,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ClientRecord, CreatedOrg, GrantRecord, NewToken, RefreshRefusal, Result, Store, StoreError,
@@ -41,10 +42,22 @@ type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
 
+/// Most writes committed together in one transaction (one disk flush).
+const MAX_BATCH: usize = 256;
+
+/// One write waiting for the writer: it runs inside the batch's transaction and hands back what
+/// to answer once the batch's commit is known.
+type Job = Box<
+    dyn for<'c> FnOnce(
+            &'c mut SqliteConnection,
+        ) -> BoxFuture<'c, Box<dyn FnOnce(Result<()>) + Send>>
+        + Send,
+>;
+
 #[derive(Clone)]
 pub struct SqliteStore {
     reader: SqlitePool,
-    writer: SqlitePool,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl SqliteStore {
@@ -60,37 +73,97 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let mut writer = SqliteConnection::connect_with(&options).await?;
+        sqlx::migrate!("migrations/sqlite").run(&mut writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { reader, writer })
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run_writer(writer, queue));
+        Ok(Self { reader, jobs })
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on a task of its own, so that a client
-    /// that hangs up cannot cancel a write half-way: it commits or rolls back as a whole.
+    /// Runs `work` as one atomic write and answers once it is durable.
+    ///
+    /// Writes go to a single writer task, which takes every write waiting at that moment and
+    /// commits them together in one `BEGIN IMMEDIATE` transaction, each inside a savepoint of its
+    /// own: a write that fails rolls back alone, the others commit, and all of them share one
+    /// disk flush. No answer leaves before the commit that holds its write, so acknowledged
+    /// writes survive a crash; and since the writer owns the work, a client that hangs up
+    /// cannot cancel a write half-way.
     async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut Transaction<'static, Sqlite>) -> BoxFuture<'t, Result<T>>
-            + Send
-            + 'static,
+        F: for<'t> FnOnce(&'t mut SqliteConnection) -> BoxFuture<'t, Result<T>> + Send + 'static,
     {
-        let writer = self.writer.clone();
-        let task = tokio::spawn(async move {
-            let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-            let value = work(&mut tx).await?;
-            tx.commit().await?;
-            Ok(value)
+        let (answer, answered) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let outcome = run_in_savepoint(conn, work).await;
+                let finish: Box<dyn FnOnce(Result<()>) + Send> = Box::new(move |committed| {
+                    let _ = answer.send(committed.and(outcome));
+                });
+                finish
+            })
         });
-        task.await.map_err(|e| StoreError::Corrupt(format!("write task failed: {e}")))?
+        self.jobs.send(job).await.map_err(|_| StoreError::Corrupt("the writer stopped".into()))?;
+        answered.await.map_err(|_| StoreError::Corrupt("the writer dropped a write".into()))?
     }
+}
+
+/// Runs one write in a savepoint of the batch's transaction, rolled back if it fails.
+async fn run_in_savepoint<T, F>(conn: &mut SqliteConnection, work: F) -> Result<T>
+where
+    F: for<'t> FnOnce(&'t mut SqliteConnection) -> BoxFuture<'t, Result<T>>,
+{
+    let mut savepoint = conn.begin().await?;
+    match work(&mut savepoint).await {
+        Ok(value) => {
+            savepoint.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            savepoint.rollback().await?;
+            Err(error)
+        }
+    }
+}
+
+/// The writer task: batches of waiting writes, one transaction and one flush per batch.
+async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let size = batch.len();
+        let (finishers, committed) = commit_batch(&mut conn, &mut batch).await;
+        if let Err(error) = &committed {
+            tracing::error!(%error, writes = size, "a batch of writes failed to commit");
+        }
+        for finish in finishers {
+            finish(committed.clone().map_err(StoreError::Corrupt));
+        }
+        // Writes that could not run (the batch could not begin) drop their answer channel,
+        // which their callers see as a failed write.
+        batch.clear();
+    }
+}
+
+/// Runs every job of `batch` in one transaction and commits it; returns each job's finisher
+/// and whether the commit happened.
+async fn commit_batch(
+    conn: &mut SqliteConnection,
+    batch: &mut Vec<Job>,
+) -> (Vec<Box<dyn FnOnce(Result<()>) + Send>>, std::result::Result<(), String>) {
+    let mut finishers = Vec::with_capacity(batch.len());
+    let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(error) => return (finishers, Err(error.to_string())),
+    };
+    for job in batch.drain(..) {
+        finishers.push(job(&mut tx).await);
+    }
+    let committed = tx.commit().await.map_err(|error| error.to_string());
+    (finishers, committed)
 }
 
 const PROFILE_COLUMNS: &str = "p.id, p.name, p.api_name, p.description, p.custom, \
@@ -155,7 +228,7 @@ fn user_from_row(row: &SqliteRow) -> User {
 
 /// Whether `id` names a row of `table` in the org, read inside `tx`.
 async fn exists_in_org(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     table: &'static str,
     org_id: i64,
     id: i64,
@@ -166,12 +239,12 @@ async fn exists_in_org(
         _ => "SELECT 1 FROM users WHERE id = ? AND org_id = ?",
     };
     let found: Option<i64> =
-        sqlx::query_scalar(sql).bind(id).bind(org_id).fetch_optional(&mut **tx).await?;
+        sqlx::query_scalar(sql).bind(id).bind(org_id).fetch_optional(&mut *tx).await?;
     Ok(found.is_some())
 }
 
 async fn create_user_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     org: &Org,
     user: &NewUser,
 ) -> Result<std::result::Result<i64, UserRefusal>> {
@@ -179,7 +252,7 @@ async fn create_user_in(
         sqlx::query_scalar("SELECT id FROM users WHERE org_id = ? AND lower(email) = lower(?)")
             .bind(org.id)
             .bind(&user.email)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     if taken.is_some() {
         return Ok(Err(UserRefusal::DuplicateEmail));
@@ -195,7 +268,7 @@ async fn create_user_in(
         "UPDATE orgs SET next_local = next_local + 1 WHERE id = ? RETURNING next_local - 1",
     )
     .bind(org.id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let id = ids::entity_id(org.prefix, local);
     sqlx::query(
@@ -214,13 +287,13 @@ async fn create_user_in(
     .bind(user.at)
     .bind(user.by.id)
     .bind(user.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(Ok(id))
 }
 
 async fn update_user_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     org: &Org,
     update: &UserUpdate,
 ) -> Result<std::result::Result<(), UserRefusal>> {
@@ -228,7 +301,7 @@ async fn update_user_in(
         sqlx::query_scalar("SELECT profile_id FROM users WHERE id = ? AND org_id = ?")
             .bind(update.id)
             .bind(org.id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     let Some(current_profile) = current else {
         return Ok(Err(UserRefusal::NotFound));
@@ -240,7 +313,7 @@ async fn update_user_in(
         let primary: Option<i64> =
             sqlx::query_scalar("SELECT primary_user_id FROM orgs WHERE id = ?")
                 .bind(org.id)
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *tx)
                 .await?;
         if primary == Some(update.id) && profile_id != current_profile {
             return Ok(Err(UserRefusal::PrimaryContactProfile));
@@ -265,15 +338,12 @@ async fn update_user_in(
     .bind(update.by.id)
     .bind(update.at)
     .bind(update.id)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(Ok(()))
 }
 
-async fn insert_access_token(
-    tx: &mut Transaction<'static, Sqlite>,
-    token: &NewToken,
-) -> Result<()> {
+async fn insert_access_token(tx: &mut SqliteConnection, token: &NewToken) -> Result<()> {
     sqlx::query(
         "INSERT INTO access_tokens (digest, org_id, user_id, scopes, created_at, expires_at, \
          refresh_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -285,13 +355,13 @@ async fn insert_access_token(
     .bind(token.created_at)
     .bind(token.expires_at)
     .bind(token.refresh_digest.as_ref().map(|d| d.0.to_vec()))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 async fn mint_from_refresh_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     access: &NewToken,
     limits: TokenLimits,
 ) -> Result<std::result::Result<(), RefreshRefusal>> {
@@ -302,7 +372,7 @@ async fn mint_from_refresh_in(
     let window =
         sqlx::query("SELECT window_start, window_count FROM refresh_tokens WHERE digest = ?")
             .bind(key)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     let Some(window) = window else {
         return Ok(Err(RefreshRefusal::Unknown));
@@ -320,7 +390,7 @@ async fn mint_from_refresh_in(
         .bind(start)
         .bind(count + 1)
         .bind(key)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     insert_access_token(tx, access).await?;
     // Beyond the allowed number of live tokens, the oldest end, as Zoho's do.
@@ -332,7 +402,7 @@ async fn mint_from_refresh_in(
     .bind(key)
     .bind(key)
     .bind(limits.access_tokens_per_refresh)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(Ok(()))
 }
@@ -377,7 +447,7 @@ fn unique_api_name(base: &str, taken: &HashSet<String>) -> String {
 }
 
 async fn insert_org(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     seed: &OrgSeed,
     now: UnixTime,
 ) -> Result<CreatedOrg> {
@@ -386,7 +456,7 @@ async fn insert_org(
     for _ in 0..20 {
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs WHERE prefix = ?")
             .bind(prefix)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
         if taken.is_none() {
             break;
@@ -426,7 +496,7 @@ async fn insert_org(
     .bind(now)
     .bind(now)
     .bind(user_ids.first())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
 
     for (name, id) in seed.roles.iter().zip(&role_ids) {
@@ -434,7 +504,7 @@ async fn insert_org(
             .bind(id)
             .bind(org.id)
             .bind(name)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
 
@@ -455,7 +525,7 @@ async fn insert_org(
         .bind(profile.permissions.as_bytes())
         .bind(modified_by)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     for (user, id) in seed.users.iter().zip(&user_ids) {
@@ -472,14 +542,14 @@ async fn insert_org(
         .bind(role_ids[user.role])
         .bind(now)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(CreatedOrg { org, profile_ids, user_ids, role_ids })
 }
 
 async fn clone_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     org: &Org,
     request: &CloneRequest,
 ) -> Result<std::result::Result<i64, CloneRefusal>> {
@@ -487,7 +557,7 @@ async fn clone_in(
         sqlx::query_scalar("SELECT permissions FROM profiles WHERE id = ? AND org_id = ?")
             .bind(request.source_id)
             .bind(org.id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     let Some(permissions) = source else {
         return Ok(Err(CloneRefusal::SourceNotFound));
@@ -495,11 +565,11 @@ async fn clone_in(
 
     let limit: i64 = sqlx::query_scalar("SELECT profile_limit FROM orgs WHERE id = ?")
         .bind(org.id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE org_id = ?")
         .bind(org.id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     if count >= limit {
         return Ok(Err(CloneRefusal::LimitReached { limit }));
@@ -509,7 +579,7 @@ async fn clone_in(
         sqlx::query_scalar("SELECT id FROM profiles WHERE org_id = ? AND name_key = ?")
             .bind(org.id)
             .bind(request.name.key())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     if let Some(existing_id) = existing {
         return Ok(Err(CloneRefusal::DuplicateName { existing_id }));
@@ -518,7 +588,7 @@ async fn clone_in(
     let taken: HashSet<String> =
         sqlx::query_scalar::<_, String>("SELECT api_name FROM profiles WHERE org_id = ?")
             .bind(org.id)
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *tx)
             .await?
             .into_iter()
             .collect();
@@ -528,7 +598,7 @@ async fn clone_in(
         "UPDATE orgs SET next_local = next_local + 1 WHERE id = ? RETURNING next_local - 1",
     )
     .bind(org.id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let id = ids::entity_id(org.prefix, local);
     sqlx::query(
@@ -547,35 +617,31 @@ async fn clone_in(
     .bind(request.by.id)
     .bind(request.at)
     .bind(request.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     mark_profiles_changed(tx, org.id, request.at).await?;
     Ok(Ok(id))
 }
 
-async fn mark_profiles_changed(
-    tx: &mut Transaction<'static, Sqlite>,
-    org_id: i64,
-    at: UnixTime,
-) -> Result<()> {
+async fn mark_profiles_changed(tx: &mut SqliteConnection, org_id: i64, at: UnixTime) -> Result<()> {
     sqlx::query("UPDATE orgs SET profiles_changed_at = MAX(profiles_changed_at, ?) WHERE id = ?")
         .bind(at)
         .bind(org_id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 /// The stored permissions and `custom` flag of a profile of the org, read inside `tx`.
 async fn profile_state(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     org_id: i64,
     id: i64,
 ) -> Result<Option<(bool, PermissionSet)>> {
     let row = sqlx::query("SELECT custom, permissions FROM profiles WHERE id = ? AND org_id = ?")
         .bind(id)
         .bind(org_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     Ok(row.map(|row| {
         let bits: Vec<u8> = row.get("permissions");
@@ -584,7 +650,7 @@ async fn profile_state(
 }
 
 async fn update_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     org: &Org,
     update: &ProfileUpdate,
 ) -> Result<std::result::Result<(), UpdateRefusal>> {
@@ -601,7 +667,7 @@ async fn update_in(
         .bind(org.id)
         .bind(name.key())
         .bind(update.id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(existing_id) = existing {
             return Ok(Err(UpdateRefusal::DuplicateName { existing_id }));
@@ -625,14 +691,14 @@ async fn update_in(
     .bind(update.by.id)
     .bind(update.at)
     .bind(update.id)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     mark_profiles_changed(tx, org.id, update.at).await?;
     Ok(Ok(()))
 }
 
 async fn delete_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     org: &Org,
     deletion: &ProfileDeletion,
 ) -> Result<std::result::Result<u64, DeleteRefusal>> {
@@ -652,13 +718,13 @@ async fn delete_in(
         .bind(deletion.transfer_to)
         .bind(org.id)
         .bind(deletion.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     sqlx::query("DELETE FROM profiles WHERE id = ? AND org_id = ?")
         .bind(deletion.id)
         .bind(org.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     mark_profiles_changed(tx, org.id, deletion.at).await?;
     Ok(Ok(moved))
@@ -676,7 +742,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             Box::pin(async move {
                 let any: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs LIMIT 1")
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
                 if any.is_some() {
                     return Ok(None);
@@ -740,7 +806,7 @@ impl Store for SqliteStore {
                 .bind(client.org_id)
                 .bind(&name)
                 .bind(now)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
                 Ok(())
             })
@@ -784,7 +850,7 @@ impl Store for SqliteStore {
                 .bind(grant.user_id)
                 .bind(grant.scopes.join(" "))
                 .bind(expires_at)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
                 Ok(())
             })
@@ -805,7 +871,7 @@ impl Store for SqliteStore {
                      RETURNING client_id, org_id, user_id, scopes, expires_at",
                 )
                 .bind(&digest.0[..])
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else {
                     return Ok(None);
@@ -839,7 +905,7 @@ impl Store for SqliteStore {
                 .bind(grant.scopes.join(" "))
                 .bind(first_access.created_at)
                 .bind(first_access.created_at)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
                 insert_access_token(tx, &first_access).await
             })
@@ -875,14 +941,14 @@ impl Store for SqliteStore {
                 let key = &digest.0[..];
                 let refresh = sqlx::query("DELETE FROM refresh_tokens WHERE digest = ?")
                     .bind(key)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
                 let access =
                     sqlx::query("DELETE FROM access_tokens WHERE digest = ? OR refresh_digest = ?")
                         .bind(key)
                         .bind(key)
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await?
                         .rows_affected();
                 Ok(refresh + access > 0)
