@@ -148,7 +148,8 @@ impl Bound {
 /// `crm-profiles serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bound = bind(&args, Arc::new(SystemClock)).await?;
-    tracing::info!(addr = %bound.local_addr, database = %redact_url(&args.database), "crm-profiles is ready");
+    let database = redact_url(&args.database);
+    tracing::info!(addr = %bound.local_addr, %database, "crm-profiles is ready");
     if let Some(created) = &bound.seeded {
         println!("{}", first_start_message(created, &args, bound.local_addr));
     }
@@ -190,10 +191,12 @@ fn first_start_message(created: &CreatedOrg, args: &ServeArgs, addr: SocketAddr)
          Get an access token (valid one hour):\n  \
          {exe} token{database} --user admin@example.com --scope ZohoCRM.settings.profiles.ALL\n\n\
          Clone the Standard profile:\n  \
-         TOKEN=$({exe} token{database} --user admin@example.com --scope ZohoCRM.settings.profiles.ALL)\n  \
+         TOKEN=$({exe} token{database} --user admin@example.com \
+         --scope ZohoCRM.settings.profiles.ALL)\n  \
          curl \"{base}/crm/v7/settings/profiles/{standard}/actions/clone\" -X POST \
          -H \"Authorization: Zoho-oauthtoken $TOKEN\" \
-         -d '{{\"profiles\":[{{\"name\":\"Sales Manager\",\"description\":\"Manages Sales for the TX region\"}}]}}'\n",
+         -d '{{\"profiles\":[{{\"name\":\"Sales Manager\",\
+         \"description\":\"Manages Sales for the TX region\"}}]}}'\n",
         org = created.org.name,
         org_id = created.org.id,
     )

@@ -66,7 +66,10 @@ fn disable_orphans(catalogue: &Catalogue, set: &mut PermissionSet) {
     loop {
         let orphan = catalogue.permissions.iter().enumerate().position(|(i, p)| {
             set.is_enabled(i)
-                && matches!(&p.parents, Parents::Some(parents) if parents.iter().any(|&q| !set.is_enabled(q)))
+                && matches!(
+                    &p.parents,
+                    Parents::Some(parents) if parents.iter().any(|&q| !set.is_enabled(q))
+                )
         });
         match orphan {
             Some(i) => set.set(i, false),

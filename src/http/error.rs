@@ -388,7 +388,8 @@ pub async fn render_errors(
         Some(error) => {
             let rendered = error.render(state.error_style);
             if rendered.status().is_client_error() {
-                tracing::info!(status = rendered.status().as_u16(), code = ?error.kind, "request refused");
+                let status = rendered.status().as_u16();
+                tracing::info!(status, code = ?error.kind, "request refused");
             }
             rendered
         }

@@ -42,7 +42,8 @@ impl TokenError {
             TokenError::MissingOrgInfo => json!({ "error": "missing_org_info" }),
             TokenError::TooManyRequests => json!({
                 "error_description":
-                    "You have made too many requests continuously. Please try again after some time.",
+                    "You have made too many requests continuously. \
+                     Please try again after some time.",
                 "error": "Access Denied",
                 "status": "failure",
             }),
@@ -158,7 +159,8 @@ async fn client_credentials(state: &AppState, params: &Params) -> Result<Respons
         .store
         .insert_token(access_record(&grant, access.digest, None, now, &state.limits))
         .await?;
-    tracing::info!(client_id = %client.client_id, token_id = %token::log_id(&access.digest), "client token");
+    let token_id = token::log_id(&access.digest);
+    tracing::info!(client_id = %client.client_id, %token_id, "client-credentials token");
     Ok(token_answer(state, &grant, &access.token, None))
 }
 

@@ -167,7 +167,12 @@ pub async fn delete(
         ErrorStyle::Docs => json!({}),
         ErrorStyle::Oas => json!({ "id": id.to_string() }),
     };
-    let body = json!({ "code": "SUCCESS", "details": details, "message": "Profile deleted", "status": "success" });
+    let body = json!({
+        "code": "SUCCESS",
+        "details": details,
+        "message": "Profile deleted",
+        "status": "success",
+    });
     Ok(json_response(StatusCode::OK, &body))
 }
 

@@ -410,7 +410,8 @@ async fn insert_org(
 
     sqlx::query(
         "INSERT INTO orgs (id, prefix, name, profile_limit, utc_offset_minutes, next_local, \
-         created_at, profiles_changed_at, primary_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         created_at, profiles_changed_at, primary_user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(org.id)
     .bind(prefix)
@@ -737,7 +738,8 @@ impl Store for PgStore {
         self.write(move |tx| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO oauth_clients (client_id, secret_digest, org_id, name, created_at) \
+                    "INSERT INTO oauth_clients \
+                     (client_id, secret_digest, org_id, name, created_at) \
                      VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(&client.client_id)
@@ -833,7 +835,8 @@ impl Store for PgStore {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO refresh_tokens (digest, client_id, org_id, user_id, scopes, \
-                     created_at, window_start, window_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+                     created_at, window_start, window_count) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
                 )
                 .bind(&digest.0[..])
                 .bind(&grant.client_id)
@@ -944,7 +947,8 @@ impl Store for PgStore {
 
     async fn get_profile(&self, org: &Org, id: i64) -> Result<Option<Profile>> {
         let sql = format!(
-            "SELECT {PROFILE_COLUMNS}, p.permissions {PROFILE_JOINS} WHERE p.org_id = $1 AND p.id = $2"
+            "SELECT {PROFILE_COLUMNS}, p.permissions {PROFILE_JOINS} \
+             WHERE p.org_id = $1 AND p.id = $2"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.id)

@@ -798,7 +798,8 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO oauth_clients (client_id, secret_digest, org_id, name, created_at) \
+                    "INSERT INTO oauth_clients \
+                     (client_id, secret_digest, org_id, name, created_at) \
                      VALUES (?, ?, ?, ?, ?)",
                 )
                 .bind(&client.client_id)
@@ -1007,7 +1008,8 @@ impl Store for SqliteStore {
 
     async fn get_profile(&self, org: &Org, id: i64) -> Result<Option<Profile>> {
         let sql = format!(
-            "SELECT {PROFILE_COLUMNS}, p.permissions {PROFILE_JOINS} WHERE p.org_id = ? AND p.id = ?"
+            "SELECT {PROFILE_COLUMNS}, p.permissions {PROFILE_JOINS} \
+             WHERE p.org_id = ? AND p.id = ?"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.id)
