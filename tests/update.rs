@@ -430,6 +430,26 @@ async fn disabling_a_parent_disables_its_enabled_children() {
 // --- permissions_details: shape ----------------------------------------------------------------
 
 #[tokio::test]
+async fn re_enabling_a_parent_restores_non_customizable_children_only() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let id = clone_standard(&app, &token, "Sales").await;
+    let before = read_profile(&app, &token, &id).await;
+    let off = permissions_body(&before, &[("Crm_Implied_View_Leads", false)]);
+    updated(&app, &token, &id, &off).await;
+
+    let on = permissions_body(&before, &[("Crm_Implied_View_Leads", true)]);
+    updated(&app, &token, &id, &on).await;
+
+    let after = read_profile(&app, &token, &id).await;
+    assert!(enabled(&after, "Crm_Implied_View_Leads"));
+    // Not customizable: it follows View, since no request could switch it on again.
+    assert!(enabled(&after, "Crm_Implied_AccessTimeline_Leads"));
+    // Customizable: switched off with View, it stays off until asked for.
+    assert!(!enabled(&after, "Crm_Implied_Delete_Leads"));
+}
+
+#[tokio::test]
 async fn permissions_details_of_wrong_type_is_invalid_data() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;

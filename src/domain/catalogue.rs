@@ -176,6 +176,32 @@ impl Catalogue {
         self.administrative[index]
     }
 
+    /// The permissions a profile holds in effect: a permission counts as enabled only while
+    /// every ancestor is enabled too. Stored bits of non-customizable permissions are kept when
+    /// a parent is switched off (see [`crate::domain::permissions`]), so they come back with it.
+    pub fn effective(&self, stored: &PermissionSet) -> PermissionSet {
+        let mut memo: Vec<Option<bool>> = vec![None; self.len()];
+        PermissionSet::from_fn(self.len(), |i| self.effective_at(stored, i, &mut memo))
+    }
+
+    fn effective_at(
+        &self,
+        stored: &PermissionSet,
+        index: usize,
+        memo: &mut Vec<Option<bool>>,
+    ) -> bool {
+        if let Some(known) = memo[index] {
+            return known;
+        }
+        let parents_on = match &self.permissions[index].parents {
+            Parents::Some(parents) => parents.iter().all(|&p| self.effective_at(stored, p, memo)),
+            Parents::None | Parents::Absent => true,
+        };
+        let on = stored.is_enabled(index) && parents_on;
+        memo[index] = Some(on);
+        on
+    }
+
     /// Administrator's permissions: all of them.
     pub fn administrator(&self) -> PermissionSet {
         PermissionSet::from_fn(self.len(), |_| true)
@@ -231,7 +257,7 @@ pub struct PermissionSet {
 }
 
 impl PermissionSet {
-    pub fn from_fn(len: usize, enabled: impl Fn(usize) -> bool) -> Self {
+    pub fn from_fn(len: usize, mut enabled: impl FnMut(usize) -> bool) -> Self {
         let mut set = Self { bits: vec![0; len.div_ceil(8)], len };
         for i in (0..len).filter(|&i| enabled(i)) {
             set.set(i, true);

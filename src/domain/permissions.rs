@@ -1,11 +1,16 @@
 //! Changing a profile's permissions.
 //!
-//! Zoho's rules, plus one choice of ours where Zoho is silent:
-//! - only customizable permissions can change state (sending the state a permission already
-//!   has is accepted, so a body read from GET can be sent back);
+//! Zoho's rules, plus choices of ours where Zoho is silent (COMPATIBILITY.md records them):
+//! - only customizable permissions can change state (sending the state a permission shows is
+//!   accepted, so a body read from GET can be sent back);
 //! - a permission cannot be enabled while one of its parents stays disabled;
-//! - **disabling a parent disables its enabled children** (and theirs), so that no enabled
-//!   permission ever has a disabled parent. COMPATIBILITY.md records this rule.
+//! - **disabling a parent disables its enabled customizable children** (and theirs): they stay
+//!   off when the parent comes back, as in Zoho's settings page;
+//! - a non-customizable child follows its parents: it shows as disabled while a parent is
+//!   disabled and comes back with it ([`Catalogue::effective`]), since no request could ever
+//!   switch it on again.
+//!
+//! Either way, no permission shows as enabled under a disabled parent.
 
 use super::catalogue::{Catalogue, Parents, PermissionSet};
 
@@ -30,11 +35,15 @@ pub fn apply(
     current: &PermissionSet,
     changes: &[PermissionChange],
 ) -> Result<PermissionSet, PermissionRefusal> {
+    let shown = catalogue.effective(current);
     let mut next = current.clone();
     for change in changes {
         let permission = &catalogue.permissions[change.index];
-        if !permission.customizable && current.is_enabled(change.index) != change.enabled {
-            return Err(PermissionRefusal::NotCustomizable { position: change.position });
+        if !permission.customizable {
+            if shown.is_enabled(change.index) != change.enabled {
+                return Err(PermissionRefusal::NotCustomizable { position: change.position });
+            }
+            continue;
         }
         next.set(change.index, change.enabled);
     }
@@ -42,33 +51,32 @@ pub fn apply(
     // An entry that asks for a permission overrides an earlier one for the same permission.
     let wanted_on =
         |index: usize| changes.iter().rev().find(|c| c.index == index).is_some_and(|c| c.enabled);
+    let in_effect = catalogue.effective(&next);
     for change in changes.iter().filter(|c| c.enabled && wanted_on(c.index)) {
-        if !ancestors_enabled(catalogue, &next, change.index) {
+        let parents_on = match &catalogue.permissions[change.index].parents {
+            Parents::Some(parents) => parents.iter().all(|&p| in_effect.is_enabled(p)),
+            Parents::None | Parents::Absent => true,
+        };
+        if !parents_on {
             return Err(PermissionRefusal::ParentDisabled { position: change.position });
         }
     }
 
-    disable_orphans(catalogue, &mut next);
+    disable_customizable_orphans(catalogue, &mut next);
     Ok(next)
 }
 
-fn ancestors_enabled(catalogue: &Catalogue, set: &PermissionSet, index: usize) -> bool {
-    match &catalogue.permissions[index].parents {
-        Parents::Some(parents) => {
-            parents.iter().all(|&p| set.is_enabled(p) && ancestors_enabled(catalogue, set, p))
-        }
-        Parents::None | Parents::Absent => true,
-    }
-}
-
-/// Disables every enabled permission with a disabled parent, until none is left.
-fn disable_orphans(catalogue: &Catalogue, set: &mut PermissionSet) {
+/// Switches off every customizable permission that is stored as enabled but has a parent not in
+/// effect, until none is left.
+fn disable_customizable_orphans(catalogue: &Catalogue, set: &mut PermissionSet) {
     loop {
+        let in_effect = catalogue.effective(set);
         let orphan = catalogue.permissions.iter().enumerate().position(|(i, p)| {
-            set.is_enabled(i)
+            p.customizable
+                && set.is_enabled(i)
                 && matches!(
                     &p.parents,
-                    Parents::Some(parents) if parents.iter().any(|&q| !set.is_enabled(q))
+                    Parents::Some(parents) if parents.iter().any(|&q| !in_effect.is_enabled(q))
                 )
         });
         match orphan {
@@ -95,10 +103,21 @@ mod tests {
     fn disabling_a_parent_disables_its_children() {
         let c = catalogue();
         let next = apply(c, &c.standard(), &[change(0, "Crm_Implied_View_Leads", false)]).unwrap();
-        assert!(!on(&next, "Crm_Implied_View_Leads"));
-        assert!(!on(&next, "Crm_Implied_Delete_Leads"));
-        assert!(!on(&next, "Crm_Implied_AccessTimeline_Leads"));
-        assert!(on(&next, "Crm_Implied_View_Contacts"));
+        let shown = c.effective(&next);
+        assert!(!on(&shown, "Crm_Implied_View_Leads"));
+        assert!(!on(&shown, "Crm_Implied_Delete_Leads"));
+        assert!(!on(&shown, "Crm_Implied_AccessTimeline_Leads"));
+        assert!(on(&shown, "Crm_Implied_View_Contacts"));
+    }
+
+    #[test]
+    fn non_customizable_children_come_back_with_their_parent_customizable_ones_do_not() {
+        let c = catalogue();
+        let off = apply(c, &c.standard(), &[change(0, "Crm_Implied_View_Leads", false)]).unwrap();
+        let back = apply(c, &off, &[change(0, "Crm_Implied_View_Leads", true)]).unwrap();
+        let shown = c.effective(&back);
+        assert!(on(&shown, "Crm_Implied_AccessTimeline_Leads"), "not customizable: follows");
+        assert!(!on(&shown, "Crm_Implied_Delete_Leads"), "customizable: stays off");
     }
 
     #[test]

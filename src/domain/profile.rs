@@ -53,8 +53,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller's profile holds `name` in effect (with every parent enabled).
     pub fn has_permission(&self, name: &str) -> bool {
-        catalogue().index_of(name).is_some_and(|i| self.permissions.is_enabled(i))
+        let catalogue = catalogue();
+        let in_effect = catalogue.effective(&self.permissions);
+        catalogue.index_of(name).is_some_and(|i| in_effect.is_enabled(i))
     }
 }
 

@@ -160,7 +160,7 @@ fn parse_list_query(pairs: &[(String, String)]) -> Result<(UserType, usize, usiz
     let mut kind = UserType::AllUsers;
     let mut page = 1;
     let mut per_page = 200;
-    for (key, value) in pairs {
+    for (key, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
         match key.as_str() {
             "type" => {
                 kind = UserType::parse(value).ok_or_else(|| ApiError::invalid_param("type"))?

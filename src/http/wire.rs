@@ -86,6 +86,7 @@ struct PermissionEntry<'a> {
 /// `parent_permissions`; earlier versions show the five keys their docs show.
 fn permissions_json(profile: &Profile, org: &Org, version: Version) -> Value {
     let v8 = version >= Version::V8;
+    let in_effect = catalogue().effective(&profile.permissions);
     let id = |i: usize| ids::permission_id(org.prefix, i).to_string();
     let entries: Vec<PermissionEntry> = catalogue()
         .permissions
@@ -97,7 +98,7 @@ fn permissions_json(profile: &Profile, org: &Org, version: Version) -> Value {
             name: &p.name,
             customizable: v8.then_some(p.customizable),
             id: id(i),
-            enabled: profile.permissions.is_enabled(i),
+            enabled: in_effect.is_enabled(i),
             parent_permissions: match (&p.parents, v8) {
                 (_, false) | (Parents::Absent, _) => None,
                 (Parents::None, true) => Some(None),
@@ -327,7 +328,9 @@ pub const MAX_PER_PAGE: usize = 200;
 
 pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
     let mut query = ListQuery { page: 1, per_page: MAX_PER_PAGE, other_type_only: false };
-    for (key, value) in pairs {
+    // A parameter with an empty value is ignored, like an empty pair (Node's SDK leaves a
+    // trailing `&`).
+    for (key, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
         match key.as_str() {
             "type" => match value.as_str() {
                 "normal_profile" => query.other_type_only = false,
