@@ -30,6 +30,17 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Picks an `api_name` not yet used in the org: the base, then `base_2`, `base_3`, …
+fn unique_api_name(base: &str, taken: &std::collections::HashSet<String>) -> String {
+    if !taken.contains(base) {
+        return base.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or_default()
+}
+
 /// Connection settings of a store; the SQLite store uses them for its readers only.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {

@@ -5,6 +5,10 @@
 //! counts profiles and checks names cannot be overtaken by another node's clone, while writes to
 //! different orgs run in parallel. Commits wait for PostgreSQL's WAL flush (the default
 //! `synchronous_commit = on`), so an acknowledged write survives a crash.
+//!
+//! The queries mirror those of `sqlite.rs` statement for statement, in PostgreSQL's dialect
+//! (`$n` placeholders, `BOOLEAN`, `GREATEST`, row locks); a change to one store's rules belongs
+//! in the other too, and the whole test suite runs against both to hold them together.
 
 use std::collections::HashSet;
 use std::str::FromStr;
@@ -15,7 +19,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::{
     ClientRecord, CreatedOrg, GrantRecord, NewToken, RefreshRefusal, Result, Store, StoreError,
-    StoreSettings, TokenGrant, UserRecord,
+    StoreSettings, TokenGrant, UserRecord, unique_api_name,
 };
 use crate::domain::catalogue::{PermissionSet, catalogue};
 use crate::domain::clock::UnixTime;
@@ -358,17 +362,6 @@ fn org_from_row(row: &PgRow) -> Org {
         profile_limit: row.get("profile_limit"),
         utc_offset_minutes: row.get("utc_offset_minutes"),
     }
-}
-
-/// Picks an `api_name` not yet used in the org: the base, then `base_2`, `base_3`, …
-fn unique_api_name(base: &str, taken: &HashSet<String>) -> String {
-    if !taken.contains(base) {
-        return base.to_owned();
-    }
-    (2..)
-        .map(|n| format!("{base}_{n}"))
-        .find(|candidate| !taken.contains(candidate))
-        .unwrap_or_default()
 }
 
 async fn insert_org(

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ClientRecord, CreatedOrg, GrantRecord, NewToken, RefreshRefusal, Result, Store, StoreError,
-    TokenGrant, UserRecord,
+    TokenGrant, UserRecord, unique_api_name,
 };
 use crate::domain::catalogue::{PermissionSet, catalogue};
 use crate::domain::clock::UnixTime;
@@ -433,17 +433,6 @@ fn org_from_row(row: &SqliteRow) -> Org {
         profile_limit: row.get("profile_limit"),
         utc_offset_minutes: row.get("utc_offset_minutes"),
     }
-}
-
-/// Picks an `api_name` not yet used in the org: the base, then `base_2`, `base_3`, …
-fn unique_api_name(base: &str, taken: &HashSet<String>) -> String {
-    if !taken.contains(base) {
-        return base.to_owned();
-    }
-    (2..)
-        .map(|n| format!("{base}_{n}"))
-        .find(|candidate| !taken.contains(candidate))
-        .unwrap_or_default()
 }
 
 async fn insert_org(
