@@ -31,9 +31,43 @@ pub async fn open_store(
     Ok((store, seeded))
 }
 
+/// Opens a database that must exist already, for the commands that work beside a server
+/// (`token`, `client`, `grant`, `org`): an SQLite file is never created by them, so a command run
+/// from another directory fails instead of minting tokens into a new database of its own.
+pub async fn open_existing_store(url: &str, clock: &dyn Clock) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = sqlite_path(url)
+        && !std::path::Path::new(path).exists()
+    {
+        bail!(
+            "there is no database at {path}: start `crm-profiles serve` first (it creates the \
+             database), or pass the server's --database"
+        );
+    }
+    let (store, _) = open_store(url, &StoreSettings::default(), clock).await?;
+    Ok(store)
+}
+
+/// The file of an SQLite database URL (`sqlite://PATH`, `sqlite:PATH` or a plain path).
+fn sqlite_path(url: &str) -> Option<&str> {
+    if is_postgres(url) || url.contains(":memory:") {
+        return None;
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    Some(path.split('?').next().unwrap_or(path))
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
+}
+
 /// Opens the database named by `url` and applies pending migrations (`crm-profiles migrate`).
 pub async fn migrate(url: &str, settings: &StoreSettings) -> anyhow::Result<Arc<dyn Store>> {
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+    if let Some((scheme, _)) = url.split_once("://")
+        && !matches!(scheme, "sqlite" | "postgres" | "postgresql")
+    {
+        bail!("unsupported database URL scheme {scheme}://; use sqlite:// or postgres://");
+    }
+    if is_postgres(url) {
         let store = PgStore::open(url, settings).await;
         Ok(Arc::new(store.with_context(|| format!("cannot open database {}", redact_url(url)))?))
     } else {
@@ -69,8 +103,7 @@ pub struct Bound {
 
 /// Opens the store and binds the listeners; the server is ready once this returns.
 pub async fn bind(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Bound> {
-    let (store, seeded) =
-        open_store(&args.database, &args.store_settings(), clock.as_ref()).await?;
+    // Sockets first: a server that cannot listen must not create or seed a database.
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -82,6 +115,8 @@ pub async fn bind(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Bou
         None => None,
     };
     let accounts_addr = accounts_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+    let (store, seeded) =
+        open_store(&args.database, &args.store_settings(), clock.as_ref()).await?;
     let public_url = args.public_url.clone().unwrap_or_else(|| base_url(local_addr));
     let limits = TokenLimits {
         access_tokens_per_refresh: args.access_tokens_per_refresh,
@@ -209,7 +244,7 @@ pub async fn mint_token(args: &TokenArgs, clock: &dyn Clock) -> anyhow::Result<S
             bail!("'{s}' is not a scope; scopes look like ZohoCRM.settings.profiles.ALL");
         }
     }
-    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
+    let store = open_existing_store(&args.database, clock).await?;
     let grant = TokenRequest {
         email: &args.user,
         org: args.org.as_deref(),
@@ -267,10 +302,17 @@ pub async fn create_org(args: &OrgCreateArgs, clock: &dyn Clock) -> anyhow::Resu
     if name.is_empty() || name.chars().count() > 100 {
         bail!("an org name has 1 to 100 characters");
     }
+    if name.chars().any(|c| c.is_control() || crate::domain::names::is_invisible(c)) {
+        bail!("an org name cannot hold control or invisible characters");
+    }
     if !crate::domain::user::is_valid_email(&args.admin) {
         bail!("'{}' is not an email address", args.admin);
     }
-    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
+    let store = open_existing_store(&args.database, clock).await?;
+    // Org names identify orgs on the command line (`--org NAME`), so they are kept unique.
+    if store.find_org(name).await?.is_some() {
+        bail!("an org named {name} exists already");
+    }
     let created = store.create_org(&seed::new_org(name, &args.admin), clock.now()).await?;
     tracing::info!(org_id = created.org.id, "org created");
     Ok(created.org.id)
@@ -281,7 +323,7 @@ pub async fn create_client(
     args: &ClientCreateArgs,
     clock: &dyn Clock,
 ) -> anyhow::Result<(String, String)> {
-    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
+    let store = open_existing_store(&args.database, clock).await?;
     add_client(store.as_ref(), &args.org, &args.name, clock.now()).await
 }
 
@@ -309,7 +351,7 @@ pub async fn add_client(
 pub async fn create_grant(args: &GrantArgs, clock: &dyn Clock) -> anyhow::Result<String> {
     // Checked before the database is opened, so that a typo creates no file.
     oauth::parse_scopes(&args.scope.join(",")).context(SCOPES_HINT)?;
-    let (store, _) = open_store(&args.database, &StoreSettings::default(), clock).await?;
+    let store = open_existing_store(&args.database, clock).await?;
     let request = GrantRequest {
         client_id: &args.client_id,
         email: &args.user,

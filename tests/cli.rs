@@ -55,9 +55,47 @@ async fn token_prints_one_zoho_shaped_line_that_works_while_the_server_runs() {
     assert_eq!(body["code"], "INVALID_TOKEN");
 }
 
+/// Creates the database the way an operator would before any server ran.
+fn migrated(database: &str) {
+    let output = binary::command().args(["migrate", "--database", database]).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn commands_beside_the_server_never_create_a_database() {
+    let (dir, database) = fresh_database();
+    for args in [
+        vec!["token", "--database", &database, "--user", ADMIN, "--scope", PROFILES_ALL],
+        vec!["org", "create", "Acme", "--admin", "boss@acme.example", "--database", &database],
+        vec!["client", "create", "--org", "Demo", "--name", "x", "--database", &database],
+    ] {
+        let output = binary::command().args(&args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        assert_eq!(text(&output.stdout), "");
+        assert!(text(&output.stderr).contains("there is no database at"), "{args:?}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file was created");
+}
+
+#[test]
+fn org_names_are_unique_and_plain() {
+    let (_dir, database) = fresh_database();
+    migrated(&database);
+    let create = |name: &str| {
+        let args = ["org", "create", name, "--admin", "boss@acme.example", "--database", &database];
+        binary::command().args(args).output().unwrap()
+    };
+    assert!(create("Acme").status.success());
+    let again = create("acme");
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("exists already"), "{}", text(&again.stderr));
+    assert!(!create("Evil\u{1}Org").status.success());
+}
+
 #[test]
 fn token_refuses_an_unknown_user() {
     let (_dir, database) = fresh_database();
+    migrated(&database);
     let output =
         token_command(&database, &["--user", "nobody@example.com", "--scope", PROFILES_ALL]);
     assert!(!output.status.success());
@@ -69,6 +107,7 @@ fn token_refuses_an_unknown_user() {
 #[test]
 fn token_refuses_a_malformed_scope() {
     let (_dir, database) = fresh_database();
+    migrated(&database);
     let output = token_command(&database, &["--user", ADMIN, "--scope", "profiles"]);
     assert!(!output.status.success());
     assert_eq!(text(&output.stdout), "");

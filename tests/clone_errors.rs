@@ -758,3 +758,31 @@ async fn clone_times_are_the_server_clock_in_utc() {
     assert_eq!(copy["created_time"], "2026-05-28T21:28:43+00:00");
     assert_eq!(copy["modified_time"], "2026-05-28T21:28:43+00:00");
 }
+
+#[tokio::test]
+async fn control_characters_in_a_description_are_invalid_data() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+
+    for description in ["a\u{0}b", "bell\u{7}"] {
+        let body = json!({ "profiles": [{ "name": "Sales", "description": description }] });
+        let (status, answer) = refused(&app, &token, &body.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["profiles"][0]["code"], "INVALID_DATA");
+        assert_eq!(answer["profiles"][0]["details"]["api_name"], "description");
+    }
+    let lines = json!({ "profiles": [{ "name": "Sales", "description": "two\nlines\tok" }] });
+    created(&app, &token, &lines.to_string()).await;
+}
+
+#[tokio::test]
+async fn invisible_characters_in_a_name_are_refused_so_names_cannot_look_alike() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+
+    for name in ["Sales\u{200B} Manager", "a\u{202E}b", "\u{FEFF}Sales"] {
+        let (status, answer) = refused(&app, &token, &name_body(name)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}");
+        assert_eq!(answer["profiles"][0]["code"], "INVALID_DATA", "{answer}");
+    }
+}

@@ -796,3 +796,49 @@ async fn a_token_of_another_org_cannot_touch_this_orgs_profiles() {
     assert_eq!(app.profiles(&token).await, before);
     assert_eq!(app.profiles(&boss).await.len(), 2);
 }
+
+// --- text the databases could not store alike --------------------------------------------------
+
+#[tokio::test]
+async fn control_or_invisible_characters_in_names_and_emails_are_invalid_data() {
+    let app = TestApp::spawn().await;
+    let token = users_token(&app).await;
+    let id = add_user(&app, &token, "carla@example.com").await;
+
+    for (field, value) in [
+        ("last_name", "X\u{0}Y"),
+        ("first_name", "a\u{7}b"),
+        ("first_name", "Zero\u{200B}width"),
+        ("email", "nul\u{0}@example.com"),
+    ] {
+        let mut fields = new_user(&app, "dora@example.com");
+        fields[field] = json!(value);
+        let (status, body) = refused_post(&app, &token, &user_body(fields)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field} {body}");
+        assert_eq!(body["users"][0]["code"], "INVALID_DATA", "{field} {body}");
+        assert_eq!(body["users"][0]["details"]["api_name"], field);
+
+        if field != "email" {
+            let (status, _) =
+                refused_put(&app, &token, &id, &user_body(json!({ field: value }))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{field}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_update_may_send_the_users_own_email_but_not_another() {
+    let app = TestApp::spawn().await;
+    let token = users_token(&app).await;
+    let id = add_user(&app, &token, "carla@example.com").await;
+
+    let same = user_body(json!({ "email": "Carla@Example.com", "first_name": "Carlotta" }));
+    let (status, body) = app.put(&format!("/crm/v8/users/{id}"), &token, &same).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let other = user_body(json!({ "email": "someone@example.com" }));
+    let (status, body) = refused_put(&app, &token, &id, &other).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["users"][0]["code"], "NOT_ALLOWED", "{body}");
+    assert_eq!(body["users"][0]["details"]["api_name"], "email");
+}

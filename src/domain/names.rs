@@ -39,8 +39,10 @@ impl ProfileName {
         if name.chars().count() > NAME_MAX_CHARS {
             return Err(FieldError::TooLong { maximum: NAME_MAX_CHARS });
         }
-        let mut bad: Vec<char> =
-            name.chars().filter(|c| FORBIDDEN.contains(c) || c.is_control()).collect();
+        let mut bad: Vec<char> = name
+            .chars()
+            .filter(|&c| FORBIDDEN.contains(&c) || c.is_control() || is_invisible(c))
+            .collect();
         if !bad.is_empty() {
             bad.sort_unstable();
             bad.dedup();
@@ -80,6 +82,23 @@ impl ProfileName {
     }
 }
 
+/// Characters that change how text is shown without being seen: zero-width spaces and joiners,
+/// direction marks and overrides, the byte-order mark. In a name they would let two profiles
+/// look alike while being different names.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Control characters a free text (a description) may not hold: all but tab, line feed and
+/// carriage return. NUL in particular cannot be stored by PostgreSQL.
+pub fn forbidden_in_text(text: &str) -> Vec<char> {
+    let mut bad: Vec<char> =
+        text.chars().filter(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')).collect();
+    bad.sort_unstable();
+    bad.dedup();
+    bad
+}
+
 /// The uniqueness key of a name: trimmed and lower-cased with Unicode rules.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
@@ -92,7 +111,10 @@ pub fn parse_description(raw: Option<&str>) -> Result<Option<String>, FieldError
         Some(text) if text.chars().count() > DESCRIPTION_MAX_CHARS => {
             Err(FieldError::TooLong { maximum: DESCRIPTION_MAX_CHARS })
         }
-        Some(text) => Ok(Some(text.to_owned())),
+        Some(text) => match forbidden_in_text(text) {
+            bad if bad.is_empty() => Ok(Some(text.to_owned())),
+            bad => Err(FieldError::ForbiddenCharacters(bad)),
+        },
     }
 }
 
@@ -130,6 +152,19 @@ mod tests {
             Err(FieldError::ForbiddenCharacters(vec!['\t']))
         );
         assert_eq!(ProfileName::parse("   "), Err(FieldError::Missing));
+        assert_eq!(
+            ProfileName::parse("Sales\u{200B} Manager"),
+            Err(FieldError::ForbiddenCharacters(vec!['\u{200B}']))
+        );
+    }
+
+    #[test]
+    fn descriptions_keep_line_breaks_but_no_other_control_characters() {
+        assert!(parse_description(Some("two\nlines\tand a tab")).is_ok());
+        assert_eq!(
+            parse_description(Some("a\u{0}b\u{7}")),
+            Err(FieldError::ForbiddenCharacters(vec!['\u{0}', '\u{7}']))
+        );
     }
 
     #[test]

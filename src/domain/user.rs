@@ -104,7 +104,7 @@ pub fn is_valid_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.chars().count() <= EMAIL_MAX_CHARS
 }
 
@@ -123,6 +123,8 @@ pub struct NewUser {
 #[derive(Debug, Clone)]
 pub struct UserUpdate {
     pub id: i64,
+    /// The email as sent; it must be the user's own (emails never change).
+    pub email: Option<String>,
     pub profile_id: Option<i64>,
     pub role_id: Option<i64>,
     pub first_name: Option<Option<String>>,
@@ -137,6 +139,8 @@ pub enum UserRefusal {
     DuplicateEmail,
     ProfileNotFound,
     RoleNotFound,
+    /// An update that names another email than the user's.
+    EmailChange,
     /// The org's primary contact keeps the Administrator profile, so an org always has one
     /// user who can manage profiles and users.
     PrimaryContactProfile,

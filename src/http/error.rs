@@ -162,7 +162,10 @@ impl ApiError {
     pub fn forbidden_characters(api_name: &str, json_path: &str, chars: &[char]) -> Self {
         let listed: Vec<String> = chars
             .iter()
-            .map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() })
+            .map(|&c| {
+                let unseen = c.is_control() || crate::domain::names::is_invisible(c);
+                if unseen { c.escape_unicode().to_string() } else { c.to_string() }
+            })
             .collect();
         let message = format!(
             "Profile name should not contain the following special character(s) : {}",

@@ -109,6 +109,7 @@ pub async fn update(
 
     let update = UserUpdate {
         id,
+        email: fields.email,
         profile_id: fields.profile,
         role_id: fields.role,
         first_name: fields.first_name,
@@ -146,6 +147,12 @@ fn refusal(refusal: UserRefusal) -> ApiError {
             ApiError::field_invalid("profile", &at("profile")).under("users")
         }
         UserRefusal::RoleNotFound => ApiError::field_invalid("role", &at("role")).under("users"),
+        UserRefusal::EmailChange => ApiError::field_not_allowed(
+            "email",
+            &at("email"),
+            "the email of a user cannot be changed",
+        )
+        .under("users"),
         UserRefusal::PrimaryContactProfile => ApiError::field_not_allowed(
             "profile",
             &at("profile"),
@@ -203,15 +210,8 @@ fn parse_user_fields(element: &Map<String, Value>, creating: bool) -> Result<Use
         Some(email) if !user::is_valid_email(email.trim()) => {
             return Err(ApiError::field_invalid("email", &at("email")).under("users"));
         }
-        Some(email) if creating => Some(email.trim().to_owned()),
-        Some(_) => {
-            return Err(ApiError::field_not_allowed(
-                "email",
-                &at("email"),
-                "the email of a user cannot be changed",
-            )
-            .under("users"));
-        }
+        // On update the email may be sent back as it is; the store refuses a different one.
+        Some(email) => Some(email.trim().to_owned()),
         None if creating => return Err(required("email")),
         None => None,
     };
@@ -247,6 +247,11 @@ fn text_field<'a>(
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.chars().count() > maximum => {
             Err(ApiError::too_long(field, &path, maximum).under("users"))
+        }
+        Some(Value::String(text))
+            if text.chars().any(|c| c.is_control() || crate::domain::names::is_invisible(c)) =>
+        {
+            Err(ApiError::field_invalid(field, &path).under("users"))
         }
         Some(Value::String(text)) => Ok(Some(text)),
         Some(_) => Err(ApiError::wrong_type(field, &path, "text").under("users")),

@@ -221,9 +221,10 @@ pub fn field_error(api_name: &str, json_path: &str, error: FieldError) -> ApiErr
     match error {
         FieldError::Missing => ApiError::mandatory_field(api_name, json_path),
         FieldError::TooLong { maximum } => ApiError::too_long(api_name, json_path, maximum),
-        FieldError::ForbiddenCharacters(chars) => {
+        FieldError::ForbiddenCharacters(chars) if api_name == "name" => {
             ApiError::forbidden_characters(api_name, json_path, &chars)
         }
+        FieldError::ForbiddenCharacters(_) => ApiError::field_invalid(api_name, json_path),
     }
 }
 

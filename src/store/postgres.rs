@@ -222,15 +222,18 @@ async fn update_user_in(
     update: &UserUpdate,
 ) -> Result<std::result::Result<(), UserRefusal>> {
     lock_org(tx, org.id).await?;
-    let current: Option<i64> =
-        sqlx::query_scalar("SELECT profile_id FROM users WHERE id = $1 AND org_id = $2")
+    let current: Option<(i64, String)> =
+        sqlx::query_as("SELECT profile_id, email FROM users WHERE id = $1 AND org_id = $2")
             .bind(update.id)
             .bind(org.id)
             .fetch_optional(&mut **tx)
             .await?;
-    let Some(current_profile) = current else {
+    let Some((current_profile, current_email)) = current else {
         return Ok(Err(UserRefusal::NotFound));
     };
+    if update.email.as_ref().is_some_and(|email| !email.eq_ignore_ascii_case(&current_email)) {
+        return Ok(Err(UserRefusal::EmailChange));
+    }
     if let Some(profile_id) = update.profile_id {
         if !exists_in_org(tx, "profiles", org.id, profile_id).await? {
             return Ok(Err(UserRefusal::ProfileNotFound));

@@ -297,15 +297,18 @@ async fn update_user_in(
     org: &Org,
     update: &UserUpdate,
 ) -> Result<std::result::Result<(), UserRefusal>> {
-    let current: Option<i64> =
-        sqlx::query_scalar("SELECT profile_id FROM users WHERE id = ? AND org_id = ?")
+    let current: Option<(i64, String)> =
+        sqlx::query_as("SELECT profile_id, email FROM users WHERE id = ? AND org_id = ?")
             .bind(update.id)
             .bind(org.id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some(current_profile) = current else {
+    let Some((current_profile, current_email)) = current else {
         return Ok(Err(UserRefusal::NotFound));
     };
+    if update.email.as_ref().is_some_and(|email| !email.eq_ignore_ascii_case(&current_email)) {
+        return Ok(Err(UserRefusal::EmailChange));
+    }
     if let Some(profile_id) = update.profile_id {
         if !exists_in_org(tx, "profiles", org.id, profile_id).await? {
             return Ok(Err(UserRefusal::ProfileNotFound));

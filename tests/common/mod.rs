@@ -229,7 +229,9 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
         return format!("sqlite://{}", dir.path().join("crm-profiles.db").display());
     };
     use sqlx::Connection;
-    let name = format!("crm_test_{}_{:08x}", std::process::id(), rand_suffix());
+    // `scripts/test` names its run, so that it drops exactly the databases it created.
+    let run = std::env::var("CRM_PROFILES_TEST_RUN").unwrap_or_else(|_| "adhoc".to_owned());
+    let name = format!("crm_test_{run}_{}_{:08x}", std::process::id(), rand_suffix());
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL answers");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
