@@ -31,10 +31,23 @@ pub async fn open_store(
     Ok((store, seeded))
 }
 
+/// Opens the database for `serve`: migrated, and seeded with the demo org on its first start
+/// unless `--no-demo` asks for an empty one.
+async fn open_for_serving(
+    args: &ServeArgs,
+    clock: &dyn Clock,
+) -> anyhow::Result<(Arc<dyn Store>, Option<CreatedOrg>)> {
+    if args.no_demo {
+        return Ok((migrate(&args.database, &args.store_settings()).await?, None));
+    }
+    open_store(&args.database, &args.store_settings(), clock).await
+}
+
 /// Opens a database that must exist already, for the commands that work beside a server
 /// (`token`, `client`, `grant`, `org`): an SQLite file is never created by them, so a command run
-/// from another directory fails instead of minting tokens into a new database of its own.
-pub async fn open_existing_store(url: &str, clock: &dyn Clock) -> anyhow::Result<Arc<dyn Store>> {
+/// from another directory fails instead of minting tokens into a new database of its own, and
+/// they never add the demo org (only `serve` does, on its first start).
+pub async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = sqlite_path(url)
         && !std::path::Path::new(path).exists()
     {
@@ -43,8 +56,7 @@ pub async fn open_existing_store(url: &str, clock: &dyn Clock) -> anyhow::Result
              database), or pass the server's --database"
         );
     }
-    let (store, _) = open_store(url, &StoreSettings::default(), clock).await?;
-    Ok(store)
+    migrate(url, &StoreSettings::default()).await
 }
 
 /// The file of an SQLite database URL (`sqlite://PATH`, `sqlite:PATH` or a plain path).
@@ -72,22 +84,30 @@ pub async fn migrate(url: &str, settings: &StoreSettings) -> anyhow::Result<Arc<
         Ok(Arc::new(store.with_context(|| format!("cannot open database {}", redact_url(url)))?))
     } else {
         let store = SqliteStore::open(url).await;
-        Ok(Arc::new(store.with_context(|| format!("cannot open database {url}"))?))
+        Ok(Arc::new(store.with_context(|| format!("cannot open database {}", redact_url(url)))?))
     }
 }
 
-/// A database URL fit for messages and logs: any password replaced.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+/// A database URL fit for messages and logs: any password replaced, whether written as
+/// `user:password@host` or as a `password=` parameter.
+pub fn redact_url(url: &str) -> String {
+    let mut out = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
+            match url[scheme_end + 3..at].split_once(':') {
                 Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
                 None => url.to_owned(),
             }
         }
         _ => url.to_owned(),
+    };
+    let mut from = 0;
+    while let Some(found) = out[from..].to_ascii_lowercase().find("password=") {
+        let start = from + found + "password=".len();
+        let end = out[start..].find(['&', ' ']).map_or(out.len(), |n| start + n);
+        out.replace_range(start..end, "***");
+        from = start + 3;
     }
+    out
 }
 
 /// A server bound to its sockets, ready to run.
@@ -115,8 +135,7 @@ pub async fn bind(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Bou
         None => None,
     };
     let accounts_addr = accounts_listener.as_ref().map(TcpListener::local_addr).transpose()?;
-    let (store, seeded) =
-        open_store(&args.database, &args.store_settings(), clock.as_ref()).await?;
+    let (store, seeded) = open_for_serving(args, clock.as_ref()).await?;
     let public_url = args.public_url.clone().unwrap_or_else(|| base_url(local_addr));
     let limits = TokenLimits {
         access_tokens_per_refresh: args.access_tokens_per_refresh,
@@ -213,10 +232,11 @@ fn first_start_message(created: &CreatedOrg, args: &ServeArgs, addr: SocketAddr)
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "crm-profiles".into());
+    // The database URL is printed only without its password (stdout often ends up in logs).
     let database = if args.database == DEFAULT_DATABASE_URL {
         String::new()
     } else {
-        format!(" --database '{}'", args.database)
+        format!(" --database '{}'", redact_url(&args.database))
     };
     let base = base_url(addr);
     let standard = created.profile_ids[STANDARD];
@@ -244,7 +264,7 @@ pub async fn mint_token(args: &TokenArgs, clock: &dyn Clock) -> anyhow::Result<S
             bail!("'{s}' is not a scope; scopes look like ZohoCRM.settings.profiles.ALL");
         }
     }
-    let store = open_existing_store(&args.database, clock).await?;
+    let store = open_existing_store(&args.database).await?;
     let grant = TokenRequest {
         email: &args.user,
         org: args.org.as_deref(),
@@ -308,12 +328,15 @@ pub async fn create_org(args: &OrgCreateArgs, clock: &dyn Clock) -> anyhow::Resu
     if !crate::domain::user::is_valid_email(&args.admin) {
         bail!("'{}' is not an email address", args.admin);
     }
-    let store = open_existing_store(&args.database, clock).await?;
+    let store = open_existing_store(&args.database).await?;
     // Org names identify orgs on the command line (`--org NAME`), so they are kept unique.
     if store.find_org(name).await?.is_some() {
         bail!("an org named {name} exists already");
     }
-    let created = store.create_org(&seed::new_org(name, &args.admin), clock.now()).await?;
+    let created = match store.create_org(&seed::new_org(name, &args.admin), clock.now()).await {
+        Err(error) if error.is_unique_violation() => bail!("an org named {name} exists already"),
+        other => other?,
+    };
     tracing::info!(org_id = created.org.id, "org created");
     Ok(created.org.id)
 }
@@ -323,7 +346,7 @@ pub async fn create_client(
     args: &ClientCreateArgs,
     clock: &dyn Clock,
 ) -> anyhow::Result<(String, String)> {
-    let store = open_existing_store(&args.database, clock).await?;
+    let store = open_existing_store(&args.database).await?;
     add_client(store.as_ref(), &args.org, &args.name, clock.now()).await
 }
 
@@ -351,7 +374,7 @@ pub async fn add_client(
 pub async fn create_grant(args: &GrantArgs, clock: &dyn Clock) -> anyhow::Result<String> {
     // Checked before the database is opened, so that a typo creates no file.
     oauth::parse_scopes(&args.scope.join(",")).context(SCOPES_HINT)?;
-    let store = open_existing_store(&args.database, clock).await?;
+    let store = open_existing_store(&args.database).await?;
     let request = GrantRequest {
         client_id: &args.client_id,
         email: &args.user,
@@ -400,4 +423,20 @@ pub async fn issue_grant_code(
     };
     store.insert_grant_code(code.digest, &grant, now + request.expires_in).await?;
     Ok(code.token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=pw&x=1"),
+            "postgres://h/db?user=u&password=***&x=1"
+        );
+        assert_eq!(redact_url("host=h password=pw dbname=d"), "host=h password=*** dbname=d");
+        assert_eq!(redact_url("sqlite://crm-profiles.db"), "sqlite://crm-profiles.db");
+    }
 }

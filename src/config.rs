@@ -150,6 +150,11 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..))]
     pub refresh_window_secs: i64,
 
+    /// Start without the demo org (org "Demo", admin@example.com, standard@example.com) on an
+    /// empty database; create orgs with `crm-profiles org create` instead.
+    #[arg(long, env = "CRM_PROFILES_NO_DEMO")]
+    pub no_demo: bool,
+
     /// Lifetime of access tokens minted by the accounts endpoints, in seconds.
     #[arg(long, env = "CRM_PROFILES_ACCESS_TOKEN_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(i64).range(1..=86_400))]

@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter = EnvFilter::try_from_env("CRM_PROFILES_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(default_level));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

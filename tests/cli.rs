@@ -305,3 +305,32 @@ async fn serve_reads_listen_database_and_error_style_from_the_environment() {
     assert_eq!(status, StatusCode::NOT_FOUND, "--error-style docs answers 404: {body}");
     assert_eq!(body["profiles"][0]["code"], "DUPLICATE_DATA");
 }
+
+#[test]
+fn org_names_stay_unique_when_created_at_once() {
+    let (_dir, database) = fresh_database();
+    migrated(&database);
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let admin = format!("boss{i}@racer.example");
+            let args = ["org", "create", "Racer", "--admin", &admin, "--database", &database];
+            binary::command().args(args).stdout(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let created = children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .filter(|output| output.status.success())
+        .count();
+    assert_eq!(created, 1, "one org named Racer");
+}
+
+#[tokio::test]
+async fn serve_with_no_demo_starts_on_an_empty_database() {
+    let (_dir, database) = fresh_database();
+    let server = Server::serve(&["--database", &database, "--no-demo"]);
+    let output = token_command(&database, &["--user", ADMIN, "--scope", PROFILES_ALL]);
+    assert!(!output.status.success(), "no demo user exists");
+    assert!(text(&output.stderr).contains("no user with email"), "{}", text(&output.stderr));
+    drop(server);
+}

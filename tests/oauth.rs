@@ -803,3 +803,24 @@ async fn no_secret_code_or_token_is_stored_in_clear() {
         }
     }
 }
+
+#[tokio::test]
+async fn malformed_client_ids_are_invalid_client_never_a_server_error() {
+    let app = TestApp::spawn().await;
+    for grant_type in ["authorization_code", "refresh_token", "client_credentials"] {
+        for client_id in ["a\u{0}b", "é", &"x".repeat(500)] {
+            let params = [
+                ("client_id", client_id),
+                ("client_secret", "s"),
+                ("grant_type", grant_type),
+                ("code", "c"),
+                ("refresh_token", "r"),
+                ("scope", PROFILES_ALL),
+                ("soid", "ZohoCRM.1"),
+            ];
+            let (status, body) = token_endpoint(&app, &params, Encoding::Form).await;
+            assert_eq!(status, StatusCode::OK, "{grant_type} {body}");
+            assert_eq!(body, json!({ "error": "invalid_client" }));
+        }
+    }
+}

@@ -293,3 +293,24 @@ async fn every_answer_has_zoho_json_content_type() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_body_cut_short_is_invalid_data_not_too_large() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let path = app.clone_path("v8", app.standard_id());
+
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Zoho-oauthtoken {token}\r\n\
+         Content-Length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("\"code\":\"INVALID_DATA\""), "{answer}");
+}

@@ -18,6 +18,9 @@ CREATE TABLE orgs (
     primary_user_id    BIGINT
 );
 
+-- Org names identify orgs on the command line, so they are unique ignoring case.
+CREATE UNIQUE INDEX orgs_by_name ON orgs (lower(name));
+
 CREATE TABLE roles (
     id     BIGINT PRIMARY KEY,
     org_id BIGINT NOT NULL REFERENCES orgs (id),

@@ -17,6 +17,9 @@ CREATE TABLE orgs (
     primary_user_id    INTEGER
 );
 
+-- Org names identify orgs on the command line, so they are unique ignoring case.
+CREATE UNIQUE INDEX orgs_by_name ON orgs (lower(name));
+
 CREATE TABLE roles (
     id     INTEGER PRIMARY KEY,
     org_id INTEGER NOT NULL REFERENCES orgs (id),

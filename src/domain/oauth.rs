@@ -53,6 +53,11 @@ pub fn new_client() -> (String, String) {
     (format!("1000.{id}"), secret)
 }
 
+/// Whether `id` has the shape of a client id; anything else is unknown without a lookup.
+pub fn is_client_id(id: &str) -> bool {
+    id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+}
+
 /// Whether `secret` is the one whose digest was stored, without timing leaks.
 pub fn secret_matches(secret: &str, stored: &TokenDigest) -> bool {
     digest(secret).0.ct_eq(&stored.0).into()

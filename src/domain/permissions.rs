@@ -35,17 +35,17 @@ pub fn apply(
     current: &PermissionSet,
     changes: &[PermissionChange],
 ) -> Result<PermissionSet, PermissionRefusal> {
-    let shown = catalogue.effective(current);
     let mut next = current.clone();
-    for change in changes {
-        let permission = &catalogue.permissions[change.index];
-        if !permission.customizable {
-            if shown.is_enabled(change.index) != change.enabled {
-                return Err(PermissionRefusal::NotCustomizable { position: change.position });
-            }
-            continue;
-        }
+    for change in changes.iter().filter(|c| catalogue.permissions[c.index].customizable) {
         next.set(change.index, change.enabled);
+    }
+    // A non-customizable entry must state what the profile will show once the customizable
+    // changes are made (so a body read earlier can be sent back whole).
+    let shown = catalogue.effective(&next);
+    for change in changes.iter().filter(|c| !catalogue.permissions[c.index].customizable) {
+        if shown.is_enabled(change.index) != change.enabled {
+            return Err(PermissionRefusal::NotCustomizable { position: change.position });
+        }
     }
 
     // An entry that asks for a permission overrides an earlier one for the same permission.
@@ -131,6 +131,18 @@ mod tests {
             change(1, "Crm_Implied_View_Leads", true),
         ];
         assert!(on(&apply(c, &off, &both).unwrap(), "Crm_Implied_Delete_Leads"));
+    }
+
+    #[test]
+    fn a_body_read_before_a_parent_was_switched_off_can_be_sent_back() {
+        let c = catalogue();
+        let standard = c.standard();
+        let snapshot: Vec<PermissionChange> = (0..c.len())
+            .map(|i| PermissionChange { position: i, index: i, enabled: standard.is_enabled(i) })
+            .collect();
+        let off = apply(c, &standard, &[change(0, "Crm_Implied_Create_Leads", false)]).unwrap();
+        let restored = apply(c, &off, &snapshot).unwrap();
+        assert_eq!(c.effective(&restored), c.effective(&standard));
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub enum ErrorKind {
     /// DELETE without `transfer_to`: Zoho's docs and OpenAPI file name it differently.
     TransferToMissing,
     PayloadTooLarge,
+    RequestTimeout,
     Internal,
 }
 
@@ -129,6 +130,11 @@ impl ApiError {
         Self::new(ErrorKind::InvalidData("the request body is not a valid JSON object".into()))
             .detail("api_name", "body")
             .detail("expected_data_type", "jsonobject")
+    }
+
+    /// A request that took longer than the server allows (see `http::REQUEST_TIMEOUT`).
+    pub fn request_timeout() -> Self {
+        Self::new(ErrorKind::RequestTimeout)
     }
 
     pub fn payload_too_large(maximum_bytes: usize) -> Self {
@@ -326,6 +332,11 @@ impl ApiError {
                         .into(),
                 ),
             },
+            RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "the request took longer than the server allows".into(),
+            ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "INVALID_DATA",
@@ -403,13 +414,14 @@ pub async fn render_errors(
 /// Serialises `body` with Zoho's JSON content type.
 pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            let mut response = (status, bytes).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ZOHO_JSON));
-            response
-        }
+        Ok(bytes) => json_bytes_response(status, bytes),
         Err(error) => ApiError::internal(&error).render(ErrorStyle::default()),
     }
+}
+
+/// An answer whose body is JSON already serialized.
+pub fn json_bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ZOHO_JSON));
+    response
 }

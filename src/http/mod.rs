@@ -2,6 +2,7 @@
 //! [`error::ApiError`] rendered in Zoho's format.
 
 pub mod auth;
+pub mod detail;
 pub mod error;
 pub mod oauth;
 pub mod org;
@@ -18,7 +19,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_method)
         .layer(DefaultBodyLimit::max(profiles::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(request_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state);
 
@@ -129,14 +131,35 @@ fn request_span(request: &Request) -> tracing::Span {
     )
 }
 
-/// Request ids: a per-process counter, enough to tie log lines of one request together.
-#[derive(Clone, Default)]
-struct SequentialIds(Arc<AtomicU64>);
+/// Request ids: a random prefix per process and a counter, so that ids of several nodes
+/// behind one load balancer do not collide in shared logs.
+#[derive(Clone)]
+struct SequentialIds {
+    node: u32,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for SequentialIds {
+    fn default() -> Self {
+        Self { node: rand::random(), next: Arc::default() }
+    }
+}
 
 impl MakeRequestId for SequentialIds {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&n.to_string()).ok().map(RequestId::new)
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("{:08x}-{n}", self.node)).ok().map(RequestId::new)
+    }
+}
+
+/// Longest a request may take, body upload included. A client that stalls half-way, or a
+/// database that stops answering, cannot hold a connection (or a graceful shutdown) forever.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn request_timeout(request: Request, next: middleware::Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::request_timeout().into_response(),
     }
 }
 

@@ -170,6 +170,9 @@ async fn authenticate_client(
     params: &Params,
 ) -> Result<ClientRecord, TokenError> {
     let id = params.get("client_id").ok_or(TokenError::InvalidClient)?;
+    if !oauth::is_client_id(id) {
+        return Err(TokenError::InvalidClient);
+    }
     let secret = params.get("client_secret").ok_or(TokenError::InvalidClient)?;
     let client = state.store.client(id).await?.ok_or(TokenError::InvalidClient)?;
     if !oauth::secret_matches(secret, &client.secret_digest) {

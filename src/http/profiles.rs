@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::auth::Authed;
-use super::error::{ApiError, ErrorStyle, json_response};
+use super::error::{ApiError, ErrorStyle, json_bytes_response, json_response};
 use super::version::Version;
 use super::wire;
 use crate::domain::clock::UnixTime;
@@ -82,8 +82,8 @@ pub async fn get_one(
     if since.is_some_and(|since| profile.modified_at.is_some_and(|at| at <= since)) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let body = json!({ "profiles": [wire::profile_json(&profile, &caller.org, version, true)] });
-    Ok(json_response(StatusCode::OK, &body))
+    let body = super::detail::profile_body(&profile, &caller.org, version);
+    Ok(json_bytes_response(StatusCode::OK, body))
 }
 
 /// POST /crm/{version}/settings/profiles/{id}/actions/clone
@@ -183,8 +183,16 @@ fn path_id(text: &str) -> Result<i64, ApiError> {
     Ok(id)
 }
 
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|_| ApiError::payload_too_large(MAX_BODY_BYTES))
+/// The request body, or 413 when it is over the limit and 400 when it could not be read whole
+/// (the client hung up half-way).
+pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    use axum::extract::rejection::FailedToBufferBody;
+    body.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            ApiError::payload_too_large(MAX_BODY_BYTES)
+        }
+        _ => ApiError::body_not_json(),
+    })
 }
 
 fn if_modified_since(headers: &HeaderMap) -> Option<UnixTime> {

@@ -74,7 +74,7 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let caller = authed.require(USERS_PATH, Operation::Create, Some(MANAGE_USERS))?;
-    let body = body.map_err(|_| ApiError::payload_too_large(super::profiles::MAX_BODY_BYTES))?;
+    let body = super::profiles::read_body(body)?;
     let element = wire::single_element(&body, "users")?;
     let fields = parse_user_fields(&element, true)?;
 
@@ -103,7 +103,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let caller = authed.require(USERS_PATH, Operation::Update, Some(MANAGE_USERS))?;
     let id = path_id(&id)?;
-    let body = body.map_err(|_| ApiError::payload_too_large(super::profiles::MAX_BODY_BYTES))?;
+    let body = super::profiles::read_body(body)?;
     let element = wire::single_element(&body, "users")?;
     let fields = parse_user_fields(&element, false)?;
 

@@ -69,7 +69,7 @@ pub fn profile_json(profile: &Profile, org: &Org, version: Version, detail: bool
 }
 
 #[derive(Serialize)]
-struct PermissionEntry<'a> {
+pub(super) struct PermissionEntry<'a> {
     display_label: &'a str,
     module: Option<&'a str>,
     name: &'a str,
@@ -85,10 +85,20 @@ struct PermissionEntry<'a> {
 /// Every permission of the catalogue with its state in this profile. v8 adds `customizable` and
 /// `parent_permissions`; earlier versions show the five keys their docs show.
 fn permissions_json(profile: &Profile, org: &Org, version: Version) -> Value {
-    let v8 = version >= Version::V8;
     let in_effect = catalogue().effective(&profile.permissions);
     let id = |i: usize| ids::permission_id(org.prefix, i).to_string();
-    let entries: Vec<PermissionEntry> = catalogue()
+    let entries = permission_entries(version >= Version::V8, &|i| in_effect.is_enabled(i), &id);
+    serde_json::to_value(entries).unwrap_or(Value::Null)
+}
+
+/// The entries of `permissions_details`, with `enabled(i)` the state of permission `i` and
+/// `id(i)` its id as written (the cached rendering of [`super::detail`] passes placeholders).
+pub(super) fn permission_entries<'a>(
+    v8: bool,
+    enabled: &dyn Fn(usize) -> bool,
+    id: &dyn Fn(usize) -> String,
+) -> Vec<PermissionEntry<'a>> {
+    catalogue()
         .permissions
         .iter()
         .enumerate()
@@ -98,15 +108,14 @@ fn permissions_json(profile: &Profile, org: &Org, version: Version) -> Value {
             name: &p.name,
             customizable: v8.then_some(p.customizable),
             id: id(i),
-            enabled: in_effect.is_enabled(i),
+            enabled: enabled(i),
             parent_permissions: match (&p.parents, v8) {
                 (_, false) | (Parents::Absent, _) => None,
                 (Parents::None, true) => Some(None),
                 (Parents::Some(list), true) => Some(Some(list.iter().map(|&q| id(q)).collect())),
             },
         })
-        .collect();
-    serde_json::to_value(entries).unwrap_or(Value::Null)
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -119,7 +128,7 @@ struct CategoryEntry<'a> {
 }
 
 #[derive(Serialize)]
-struct SectionEntry<'a> {
+pub(super) struct SectionEntry<'a> {
     name: &'a str,
     categories: Vec<CategoryEntry<'a>>,
 }
@@ -127,7 +136,13 @@ struct SectionEntry<'a> {
 /// Sections group permission ids for display; they are the catalogue's, so every profile of an
 /// org (and every clone) has the same sections.
 fn sections_json(org: &Org) -> Value {
-    let sections: Vec<SectionEntry> = catalogue()
+    let sections = section_entries(&|i| ids::permission_id(org.prefix, i).to_string());
+    serde_json::to_value(sections).unwrap_or(Value::Null)
+}
+
+/// The entries of `sections`, with `id(i)` the id of permission `i` as written.
+pub(super) fn section_entries<'a>(id: &dyn Fn(usize) -> String) -> Vec<SectionEntry<'a>> {
+    catalogue()
         .sections
         .iter()
         .map(|s| SectionEntry {
@@ -137,18 +152,13 @@ fn sections_json(org: &Org) -> Value {
                 .iter()
                 .map(|c| CategoryEntry {
                     display_label: &c.display_label,
-                    permissions_details: c
-                        .permissions
-                        .iter()
-                        .map(|&i| ids::permission_id(org.prefix, i).to_string())
-                        .collect(),
+                    permissions_details: c.permissions.iter().map(|&i| id(i)).collect(),
                     module: c.module.as_deref(),
                     name: &c.name,
                 })
                 .collect(),
         })
-        .collect();
-    serde_json::to_value(sections).unwrap_or(Value::Null)
+        .collect()
 }
 
 /// The array-wrapped success answer of clone and update.

@@ -30,6 +30,18 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the write broke a uniqueness rule of the schema (a name taken meanwhile).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(error) => {
+                error.as_database_error().is_some_and(|e| e.is_unique_violation())
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Picks an `api_name` not yet used in the org: the base, then `base_2`, `base_3`, …
 fn unique_api_name(base: &str, taken: &std::collections::HashSet<String>) -> String {
     if !taken.contains(base) {

@@ -80,7 +80,19 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run_writer(writer, queue));
+        // The writer runs on a thread of its own. Each write is a chain of statements, each a
+        // round trip to the connection's SQLite thread; on the shared runtime every link of the
+        // chain also waited behind HTTP tasks, which cut durable clones per second by about a
+        // third under load (see BENCHMARKS.md).
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime.block_on(run_writer(writer, queue)),
+                    Err(error) => tracing::error!(%error, "the SQLite writer could not start"),
+                }
+            })
+            .map_err(sqlx::Error::Io)?;
         Ok(Self { reader, jobs })
     }
 

@@ -216,6 +216,7 @@ pub fn serve_args(database_url: &str) -> ServeArgs {
         access_token_secs: 3600,
         db_max_connections: 10,
         db_statement_timeout_ms: 10_000,
+        no_demo: false,
     }
 }
 
