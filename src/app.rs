@@ -333,9 +333,20 @@ pub async fn create_org(args: &OrgCreateArgs, clock: &dyn Clock) -> anyhow::Resu
     if store.find_org(name).await?.is_some() {
         bail!("an org named {name} exists already");
     }
-    let created = match store.create_org(&seed::new_org(name, &args.admin), clock.now()).await {
-        Err(error) if error.is_unique_violation() => bail!("an org named {name} exists already"),
-        other => other?,
+    // A unique violation is the name taken meanwhile, or (rarely) another org created at the
+    // same moment that drew the same random id prefix: the latter is worth another try.
+    let seed = seed::new_org(name, &args.admin);
+    let mut attempt = 0;
+    let created = loop {
+        match store.create_org(&seed, clock.now()).await {
+            Err(error) if error.is_unique_violation() => {
+                attempt += 1;
+                if attempt >= 3 || store.find_org(name).await?.is_some() {
+                    bail!("an org named {name} exists already");
+                }
+            }
+            other => break other?,
+        }
     };
     tracing::info!(org_id = created.org.id, "org created");
     Ok(created.org.id)
