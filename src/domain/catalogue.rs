@@ -184,6 +184,13 @@ impl Catalogue {
         PermissionSet::from_fn(self.len(), |i| self.effective_at(stored, i, &mut memo))
     }
 
+    /// Whether one permission is in effect; checks only its own chain of ancestors, for the
+    /// per-request permission check of the caller.
+    pub fn is_in_effect(&self, stored: &PermissionSet, index: usize) -> bool {
+        let mut memo: Vec<Option<bool>> = vec![None; self.len()];
+        self.effective_at(stored, index, &mut memo)
+    }
+
     fn effective_at(
         &self,
         stored: &PermissionSet,

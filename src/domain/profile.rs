@@ -56,8 +56,7 @@ impl Caller {
     /// Whether the caller's profile holds `name` in effect (with every parent enabled).
     pub fn has_permission(&self, name: &str) -> bool {
         let catalogue = catalogue();
-        let in_effect = catalogue.effective(&self.permissions);
-        catalogue.index_of(name).is_some_and(|i| in_effect.is_enabled(i))
+        catalogue.index_of(name).is_some_and(|i| catalogue.is_in_effect(&self.permissions, i))
     }
 }
 
